@@ -1,0 +1,1 @@
+"""Benchmarks (reported, not asserted): see benchmarks/README.md."""

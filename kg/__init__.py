@@ -1,0 +1,83 @@
+"""kg: turn health documents into a grounded RDF knowledge graph.
+
+The public API (names load lazily, so ``import kg`` is cheap)::
+
+    import kg
+    kg.build(Path("data"), Path("build"))        # facts + sources + ontology -> build/
+    built = kg.load(Path("build"))                # built.graph is an rdflib.Graph
+    report = kg.validate(built, Path("data"))     # shapes, grounding, freshness
+    counts = kg.stats(built.graph)                # counts by class, relation, population
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "build": ("kg.build", "build"),
+    "BuildResult": ("kg.build", "BuildResult"),
+    "load": ("kg.store", "load_build"),
+    "Build": ("kg.store", "Build"),
+    "validate": ("kg.validate", "validate"),
+    "ValidationReport": ("kg.validate", "ValidationReport"),
+    "stats": ("kg.stats", "stats"),
+    "export": ("kg.export", "export"),
+    "FORMATS": ("kg.export", "FORMATS"),
+    "load_corpus": ("kg.facts", "load_corpus"),
+    "KgError": ("kg.errors", "KgError"),
+    "UsageError": ("kg.errors", "UsageError"),
+    "DataError": ("kg.errors", "DataError"),
+    "FactsError": ("kg.errors", "FactsError"),
+    "BuildNotFoundError": ("kg.errors", "BuildNotFoundError"),
+    "ValidationFailed": ("kg.errors", "ValidationFailed"),
+}
+
+__all__ = [
+    "FORMATS",
+    "Build",
+    "BuildNotFoundError",
+    "BuildResult",
+    "DataError",
+    "FactsError",
+    "KgError",
+    "UsageError",
+    "ValidationFailed",
+    "ValidationReport",
+    "__version__",
+    "build",
+    "export",
+    "load",
+    "load_corpus",
+    "stats",
+    "validate",
+]
+
+if TYPE_CHECKING:
+    from .build import BuildResult, build
+    from .errors import (
+        BuildNotFoundError,
+        DataError,
+        FactsError,
+        KgError,
+        UsageError,
+        ValidationFailed,
+    )
+    from .export import FORMATS, export
+    from .facts import load_corpus
+    from .stats import stats
+    from .store import Build
+    from .store import load_build as load
+    from .validate import ValidationReport, validate
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attr = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'kg' has no attribute {name!r}") from None
+    value = getattr(import_module(module), attr)
+    globals()[name] = value
+    return value

@@ -1,0 +1,55 @@
+"""Where kg finds its inputs and puts what it builds.
+
+Inputs live in a *data directory* laid out as::
+
+    ontology.ttl        classes and relations
+    shapes.ttl          SHACL shapes for ``kg validate``
+    sources/*.txt       source documents, never modified
+    facts/*.yaml        curated facts, one file per document
+
+It is, in order: the ``--data`` option, the ``KG_DATA`` environment variable,
+the copy shipped inside the installed package, or ``data/`` of a source checkout.
+The build directory is ``--build-dir``, ``KG_BUILD_DIR`` or ``./build``.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+from .errors import DataError
+
+ONTOLOGY = "ontology.ttl"
+SHAPES = "shapes.ttl"
+SOURCES = "sources"
+FACTS = "facts"
+
+
+def default_data_dir() -> Path:
+    """The data directory to use when none is given."""
+    env = os.environ.get("KG_DATA")
+    if env:
+        return Path(env)
+    packaged = resources.files("kg") / "_data"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    checkout = Path(__file__).resolve().parent.parent / "data"
+    if (checkout / ONTOLOGY).is_file():
+        return checkout
+    raise DataError("no data directory found: pass --data DIR or set KG_DATA")
+
+
+def default_build_dir() -> Path:
+    """The build directory to use when none is given."""
+    return Path(os.environ.get("KG_BUILD_DIR") or "build")
+
+
+def check_data_dir(data_dir: Path) -> Path:
+    """Return ``data_dir`` if it looks like a data directory, else raise DataError."""
+    if not data_dir.is_dir():
+        raise DataError(f"data directory {data_dir} does not exist")
+    for name in (ONTOLOGY, FACTS):
+        if not (data_dir / name).exists():
+            raise DataError(f"data directory {data_dir} has no {name}")
+    return data_dir
