@@ -3,10 +3,13 @@
 The public API (names load lazily, so ``import kg`` is cheap)::
 
     import kg
-    kg.build(Path("data"), Path("build"))        # facts + sources + ontology -> build/
+    kg.build_graph(Path("data"), Path("build"))   # facts + sources + ontology -> build/
     built = kg.load(Path("build"))                # built.graph is an rdflib.Graph
-    report = kg.validate(built, Path("data"))     # shapes, grounding, freshness
-    counts = kg.stats(built.graph)                # counts by class, relation, population
+    report = kg.validate_build(built, Path("data"))  # shapes, grounding, freshness
+    counts = kg.graph_stats(built.graph)          # counts by class, relation, population
+    data = kg.serialize(built.graph, "jsonld")    # bytes in any format of kg.FORMATS
+
+Function names differ from the module names (kg.build is the module) on purpose.
 """
 
 from __future__ import annotations
@@ -17,14 +20,14 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "build": ("kg.build", "build"),
+    "build_graph": ("kg.build", "build"),
     "BuildResult": ("kg.build", "BuildResult"),
     "load": ("kg.store", "load_build"),
     "Build": ("kg.store", "Build"),
-    "validate": ("kg.validate", "validate"),
+    "validate_build": ("kg.validate", "validate"),
     "ValidationReport": ("kg.validate", "ValidationReport"),
-    "stats": ("kg.stats", "stats"),
-    "export": ("kg.export", "export"),
+    "graph_stats": ("kg.stats", "stats"),
+    "serialize": ("kg.export", "export"),
     "FORMATS": ("kg.export", "FORMATS"),
     "load_corpus": ("kg.facts", "load_corpus"),
     "KgError": ("kg.errors", "KgError"),
@@ -47,16 +50,17 @@ __all__ = [
     "ValidationFailed",
     "ValidationReport",
     "__version__",
-    "build",
-    "export",
+    "build_graph",
+    "graph_stats",
     "load",
     "load_corpus",
-    "stats",
-    "validate",
+    "serialize",
+    "validate_build",
 ]
 
 if TYPE_CHECKING:
-    from .build import BuildResult, build
+    from .build import BuildResult
+    from .build import build as build_graph
     from .errors import (
         BuildNotFoundError,
         DataError,
@@ -65,12 +69,14 @@ if TYPE_CHECKING:
         UsageError,
         ValidationFailed,
     )
-    from .export import FORMATS, export
+    from .export import FORMATS
+    from .export import export as serialize
     from .facts import load_corpus
-    from .stats import stats
+    from .stats import stats as graph_stats
     from .store import Build
     from .store import load_build as load
-    from .validate import ValidationReport, validate
+    from .validate import ValidationReport
+    from .validate import validate as validate_build
 
 
 def __getattr__(name: str) -> Any:

@@ -197,7 +197,7 @@ def _coverage(corpus: Corpus, report: ValidationReport) -> None:
             if not any(s < end and start < e for s, e in covered):
                 line = doc.text.count("\n", 0, start) + 1
                 sentence = doc.text[start:end]
-                clipped = sentence if len(sentence) <= 70 else sentence[:67] + "..."
+                clipped = sentence if len(sentence) <= 100 else sentence[:97] + "..."
                 report.add("coverage", f"{doc.source}:{line}: no fact quotes {clipped!r} "
                            "(add a fact, or list it under 'unannotated' with a reason)")
     report.checked["coverage"] = checked
