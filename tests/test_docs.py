@@ -29,3 +29,15 @@ def test_makefile_targets_exist() -> None:
 
 def test_ci_calls_make_test() -> None:
     assert "make test" in (REPO / ".ci" / "run").read_text()
+
+
+def test_readme_python_example_runs(tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The README's Python block, run in a scratch directory that links to data/."""
+    block = re.search(r"```python\n(.*?)```", README, re.S)
+    assert block is not None
+    (tmp_path / "data").symlink_to(REPO / "data")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block.group(1), "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "'causes':" in out
+    assert "magnesium deficiency" in out and "epilepsy" in out
