@@ -7,7 +7,6 @@ nowhere else: exit 1 for bad data, exit 2 for bad usage.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -143,30 +142,74 @@ def stats(settings: Settings, fmt: str) -> None:
     click.echo(json.dumps(counts, indent=2) if fmt == "json" else format_text(counts))
 
 
+def selection_options(func: F) -> F:
+    """Add the node-selection options shared by 'kg export' and 'kg viz'; the command
+    receives them as one ``selection`` argument (a :class:`kg.subgraph.Selection`)."""
+
+    @click.option("--around", metavar="NODE",
+                  help="Keep the neighbourhood of NODE (an IRI, CURIE, id, label or "
+                       "alternative label, any case).")
+    @click.option("--depth", type=click.IntRange(min=0), default=1, show_default=True,
+                  help="How many fact-steps --around reaches.")
+    @click.option("--population", metavar="NODE",
+                  help="Keep the facts that concern this population: those stated for it "
+                       "and those stated for no population in particular.")
+    @click.option("--relation", "relations", metavar="NAME", multiple=True,
+                  help="Keep only this relation (e.g. causes, hasSymptom); repeatable.")
+    @click.option("--path", nargs=2, metavar="A B",
+                  help="Keep the shortest paths from A to B (e.g. diuretics 'leg cramp').")
+    @click.option("--undirected", is_flag=True,
+                  help="Let --path follow relations in either direction.")
+    @wraps(func)
+    def wrapper(*args: Any, around: str | None, depth: int, population: str | None,
+                relations: tuple[str, ...], path: tuple[str, str] | None, undirected: bool,
+                **kwargs: Any) -> Any:
+        from .subgraph import Selection
+
+        selection = Selection(around=around, depth=depth, population=population,
+                              relations=relations, path=path or None, undirected=undirected)
+        return func(*args, selection=selection, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="ttl",
               show_default=True,
-              help="Serialisation: " + "; ".join(f"{f.name}: {f.description}"
+              help="Output format. " + "; ".join(f"{f.name}: {f.description}"
                                                  for f in FORMATS.values()) + ".")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to FILE (atomically) instead of standard output.")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Write to FILE (atomically) instead of standard output; a directory for "
+                   "kgx.")
+@click.option("--no-provenance", is_flag=True,
+              help="RDF formats: leave out statement, evidence and document nodes.")
+@selection_options
 @pass_settings
 @_errors
-def export(settings: Settings, fmt: str, output: Path | None) -> None:
-    """Export the whole graph (ontology, facts, statements, evidence)."""
-    from .build import write_atomic
-    from .export import export as run_export
-    from .store import load_build
+def export(settings: Settings, fmt: str, output: Path | None, no_provenance: bool,
+           selection: Any) -> None:
+    """Export the graph, or the part the selection options pick, in a format other
+    tools read.
 
-    data = run_export(load_build(settings.build_path).graph, fmt)
-    if output is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-        return
-    if not output.parent.is_dir():
-        raise UsageError(f"--output: directory {output.parent} does not exist")
-    write_atomic(output, data)
-    click.echo(f"wrote {display_path(output)}", err=True)
+    With no selection option: the whole graph (ontology, facts, statements, evidence).
+    Options combine: --relation and --population narrow the facts, then --around or
+    --path pick from what is left.
+
+    \b
+    Examples:
+      kg export --population children --format graphml -o children.graphml
+      kg export --around eclampsia --depth 2 --format ttl
+      kg export --path diuretics "leg cramp" --format csv
+    """
+    from .export import export_files, save
+    from .store import load_build
+    from .subgraph import select
+
+    graph = select(load_build(settings.build_path).graph, selection,
+                   provenance=not no_provenance)
+    written = save(export_files(graph, fmt), output, FORMATS[fmt])
+    for path in written:
+        click.echo(f"wrote {display_path(path)}", err=True)
 
 
 def main() -> None:

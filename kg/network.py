@@ -157,6 +157,8 @@ def edge_attributes(graph: Graph, spo: tuple[Node, Node, Node],
         attrs["fact"] = str(ident)
     evidence = sorted(graph.objects(statement, PROV.wasDerivedFrom), key=str)
     attrs["evidence"] = SEPARATOR.join(str(e) for e in evidence)
+    attrs["document"] = SEPARATOR.join(sorted({str(d) for ev in evidence
+                                               for d in graph.objects(ev, OA.hasSource)}))
     quotes = []
     for ev in evidence:
         for sel in graph.objects(ev, OA.hasSelector):

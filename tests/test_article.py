@@ -477,7 +477,7 @@ CHILDREN: list[F] = [
            frequency="very-common"),
     # "Lack of magnesium, calcium and potassium affects convulsions, regardless of age."
     *facts(["magnesium-deficiency", "calcium-deficiency", "potassium-deficiency"], "causes",
-           "leg-cramp", population="all-ages"),
+           "leg-cramp", population=None),
     # "Flatfoot serves another important cause of leg cramps during childhood."
     *facts("flat-feet", "causes", "leg-cramp", population="children", context="childhood"),
     *facts("flat-feet", "associatedAnatomy", "foot"),
