@@ -25,8 +25,10 @@ from rdflib import RDF, RDFS, XSD, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS
 
 from . import __version__
+from .describe import DATASET_FILE, description, load_dataset_info
 from .errors import DataError
 from .facts import Corpus, Document, Quote, load_corpus
+from .mappings import MAPPINGS, load_mappings
 from .paths import ONTOLOGY, check_data_dir
 from .vocab import KG, KGD, KGR, OA, QUALIFIERS, bind_prefixes, load_ontology, vocabulary
 
@@ -162,11 +164,20 @@ def compile_graph(data_dir: Path) -> tuple[Graph, Corpus]:
         raise DataError(f"{data_dir / ONTOLOGY}: blank nodes are not allowed (the build must "
                         "be byte-identical); give every node an IRI")
     corpus = load_corpus(data_dir, vocabulary(ontology))
+    mappings = None
+    if (data_dir / MAPPINGS).is_file():
+        mappings = load_mappings(data_dir / MAPPINGS, set(corpus.entities))
     graph = bind_prefixes(Graph())
     for triple in ontology:
         graph.add(triple)
     for triple in corpus_triples(corpus):
         graph.add(triple)
+    for m in mappings.mappings if mappings else ():
+        graph.add((entity_iri(m.entity), URIRef(m.predicate), URIRef(m.object)))
+    if (data_dir / DATASET_FILE).is_file():
+        info = load_dataset_info(data_dir / DATASET_FILE, set(corpus.entities))
+        for triple in description(len(graph), info, corpus, mappings):
+            graph.add(triple)
     return graph, corpus
 
 
@@ -201,7 +212,9 @@ def build(data_dir: Path, build_dir: Path) -> BuildResult:
         "facts": len(corpus.facts),
         "inputs": {
             p.relative_to(data_dir).as_posix(): _sha256(p.read_bytes())
-            for p in sorted({data_dir / ONTOLOGY, *corpus.inputs})
+            for p in sorted({data_dir / ONTOLOGY, *corpus.inputs,
+                             *(data_dir / f for f in (MAPPINGS, DATASET_FILE)
+                               if (data_dir / f).is_file())})
         },
         "outputs": {GRAPH_NT: _sha256(nt), GRAPH_TTL: _sha256(ttl)},
     }

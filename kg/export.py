@@ -156,12 +156,9 @@ KGX_EDGE_COLUMNS = ("id", "subject", "predicate", "object", "original_predicate"
 
 
 def _curie(iri: str) -> str:
-    from .vocab import PREFIXES
+    from .vocab import curie
 
-    for prefix, ns in sorted(PREFIXES.items(), key=lambda kv: -len(str(kv[1]))):
-        if iri.startswith(str(ns)):
-            return f"{prefix}:{iri[len(str(ns)):]}"
-    return iri
+    return curie(iri)
 
 
 def _tsv(columns: tuple[str, ...], rows: list[dict[str, str]]) -> bytes:

@@ -22,10 +22,10 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, PROV, SKOS
+from rdflib.namespace import DCAT, DCTERMS, PROV, SKOS, VOID
 from rdflib.term import Node
 
-from .vocab import KG, OA, QUALIFIERS
+from .vocab import KG, OA, QUALIFIERS, curie
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -34,13 +34,16 @@ if TYPE_CHECKING:
 MACHINERY = frozenset({
     RDF.Statement, KG.Evidence, KG.Document, OA.TextQuoteSelector, OA.TextPositionSelector,
     OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty,
-    OWL.Ontology, RDF.Property, RDFS.Class,
+    OWL.Ontology, RDF.Property, RDFS.Class, VOID.Dataset, VOID.Linkset, DCAT.Dataset,
 })
+#: SKOS mapping predicates: their objects become the ``xrefs`` attribute, not nodes.
+MAPPING_PREDICATES = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch,
+                      SKOS.relatedMatch)
 #: Predicates that never become edges.
 STRUCTURAL = frozenset({
     RDF.type, RDF.subject, RDF.predicate, RDF.object, PROV.wasDerivedFrom, OA.hasSource,
     OA.hasSelector, RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range,
-    OWL.inverseOf, *QUALIFIERS.values(),
+    OWL.inverseOf, *QUALIFIERS.values(), *MAPPING_PREDICATES,
 })
 #: Literal-valued predicates stored under a short attribute name.
 ATTRIBUTES: dict[Node, str] = {
@@ -137,6 +140,9 @@ def node_attributes(graph: Graph, node: Node) -> dict[str, str]:
         if isinstance(o, Literal):
             attrs[ATTRIBUTES.get(p, local_name(p))].append(str(o))
     types = sorted(local_name(t) for t in graph.objects(node, RDF.type))
+    for p in MAPPING_PREDICATES:
+        for o in graph.objects(node, p):
+            attrs["xrefs"].append(curie(str(o)))
     out = {k: SEPARATOR.join(sorted(v)) for k, v in attrs.items()}
     out["iri"] = str(node)
     out["types"] = SEPARATOR.join(types)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from rdflib import OWL, RDF, RDFS, Graph, URIRef
-from rdflib.namespace import DCTERMS, PROV, SKOS
+from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, PROV, SKOS, VOID
 
 from .vocab import KG, OA, QUALIFIERS, local
 
@@ -60,6 +60,7 @@ def stats(graph: Graph) -> dict[str, Any]:
         })
 
     return {
+        "dataset": _dataset(graph),
         "triples": len(graph),
         "entities": len(entities),
         "facts": len(facts),
@@ -71,6 +72,31 @@ def stats(graph: Graph) -> dict[str, Any]:
     }
 
 
+def _dataset(graph: Graph) -> dict[str, Any] | None:
+    """The VoID/DCAT description the build generated, if there is one."""
+    from .describe import DATASET
+
+    if (DATASET, RDF.type, VOID.Dataset) not in graph:
+        return None
+    fields = {"title": DCTERMS.title, "version": OWL.versionInfo, "license": DCTERMS.license,
+              "issued": DCTERMS.issued, "triples": VOID.triples, "entities": VOID.entities,
+              "sparql_endpoint_path": KG.sparqlEndpointPath}
+    out: dict[str, Any] = {"iri": str(DATASET)}
+    for key, prop in fields.items():
+        value = graph.value(DATASET, prop)
+        if isinstance(value, Literal) and key in ("triples", "entities"):
+            out[key] = value.toPython()
+        elif value is not None:
+            out[key] = str(value)
+    out["sources"] = sorted(str(o) for o in graph.objects(DATASET, DCTERMS.source))
+    out["examples"] = sorted(str(o) for o in graph.objects(DATASET, VOID.exampleResource))
+    linkset = graph.value(DATASET, VOID.subset)
+    if linkset is not None:
+        count = graph.value(linkset, VOID.triples)
+        out["mappings"] = count.toPython() if isinstance(count, Literal) else 0
+    return out
+
+
 def _label(graph: Graph, node: Any) -> str:
     label = graph.value(node, RDFS.label)
     return str(label) if label is not None else str(node)
@@ -78,7 +104,16 @@ def _label(graph: Graph, node: Any) -> str:
 
 def format_text(counts: dict[str, Any]) -> str:
     """The counts as aligned plain text."""
-    lines = [
+    lines = []
+    dataset = counts.get("dataset")
+    if dataset:
+        lines += [f"dataset      {dataset.get('title')} {dataset.get('version', '')}",
+                  f"             {dataset['iri']}",
+                  f"licence      {dataset.get('license', '')}",
+                  f"issued       {dataset.get('issued', '')}",
+                  f"mappings     {dataset.get('mappings', 0)} (SKOS, to ICD-10 and HPO)",
+                  f"endpoint     {dataset.get('sparql_endpoint_path', '')} (kg serve)", ""]
+    lines += [
         f"triples      {counts['triples']}",
         f"entities     {counts['entities']}",
         f"facts        {counts['facts']}",

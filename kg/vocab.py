@@ -40,7 +40,13 @@ PREFIXES: dict[str, Namespace] = {
     "schema": SCHEMA,
     "wd": WD,
     "wdt": WDT,
+    "void": Namespace("http://rdfs.org/ns/void#"),
+    "dcat": Namespace("http://www.w3.org/ns/dcat#"),
+    "ICD10": Namespace("https://id.who.int/icd/release/10/2019/"),
+    "HP": Namespace("http://purl.obolibrary.org/obo/HP_"),
 }
+
+_BY_LENGTH = sorted(PREFIXES.items(), key=lambda kv: -len(str(kv[1])))
 
 #: Qualifier keys of a fact in a facts file, and the ontology property of each.
 QUALIFIERS: dict[str, URIRef] = {
@@ -78,6 +84,14 @@ def local(term: URIRef) -> str | None:
     """The local name of a term in the kg ontology namespace, else None."""
     s = str(term)
     return s[len(str(KG)) :] if s.startswith(str(KG)) else None
+
+
+def curie(iri: str) -> str:
+    """``iri`` as a CURIE with kg's prefixes (the longest namespace wins), else as is."""
+    for prefix, ns in _BY_LENGTH:
+        if iri.startswith(str(ns)) and len(iri) > len(str(ns)):
+            return f"{prefix}:{iri[len(str(ns)):]}"
+    return iri
 
 
 def bind_prefixes(graph: Graph) -> Graph:
