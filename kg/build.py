@@ -17,26 +17,27 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import RDF, RDFS, XSD, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS
+from rdflib.term import Node
 
 from . import __version__
+from . import ntriples as nt
 from .describe import DATASET_FILE, description, load_dataset_info
 from .errors import DataError
 from .facts import Corpus, Document, Quote, load_corpus
 from .mappings import MAPPINGS, load_mappings
 from .paths import ONTOLOGY, check_data_dir
-from .vocab import KG, KGD, KGR, OA, QUALIFIERS, bind_prefixes, load_ontology, vocabulary
+from .vocab import KG, KGD, KGR, OA, PREFIXES, QUALIFIERS, bind_prefixes, load_ontology, vocabulary
 
 GRAPH_NT = "graph.nt"
 GRAPH_TTL = "graph.ttl"
 MANIFEST = "manifest.json"
 
-Triple = tuple[URIRef, URIRef, URIRef | Literal]
 
 
 # --------------------------------------------------------------------------- IRIs
@@ -59,45 +60,81 @@ def definition_iri(doc_id: str, entity_id: str) -> URIRef:
 
 
 # --------------------------------------------------------------------------- triples
+#
+# Triples are made as N-Triples lines by string formatting (kg.ntriples), not as
+# rdflib terms: a corpus of 10,000 documents gives a million of them.
 
 
-def _en(text: str) -> Literal:
-    return Literal(text, lang="en")
+class _T:
+    """The N-Triples form of the terms the build writes again and again."""
+
+    rdf_type = nt.iri(str(RDF.type))
+    statement = nt.iri(str(RDF.Statement))
+    subject = nt.iri(str(RDF.subject))
+    predicate = nt.iri(str(RDF.predicate))
+    object = nt.iri(str(RDF.object))
+    identifier = nt.iri(str(DCTERMS.identifier))
+    derived = nt.iri(str(PROV.wasDerivedFrom))
+    evidence = nt.iri(str(KG.Evidence))
+    has_source = nt.iri(str(OA.hasSource))
+    has_selector = nt.iri(str(OA.hasSelector))
+    quote_selector = nt.iri(str(OA.TextQuoteSelector))
+    position_selector = nt.iri(str(OA.TextPositionSelector))
+    exact = nt.iri(str(OA.exact))
+    prefix = nt.iri(str(OA.prefix))
+    suffix = nt.iri(str(OA.suffix))
+    start = nt.iri(str(OA.start))
+    end = nt.iri(str(OA.end))
+    label = nt.iri(str(RDFS.label))
+    alt_label = nt.iri(str(SKOS.altLabel))
+    definition = nt.iri(str(SKOS.definition))
+    note = nt.iri(str(SKOS.editorialNote))
+    negated = nt.iri(str(KG.negated))
+    true = nt.boolean(True)
+    non_negative = str(XSD.nonNegativeInteger)
 
 
-def _evidence(statement: URIRef, doc_id: str, quotes: tuple[Quote, ...]) -> Iterator[Triple]:
+def _en(text: str) -> str:
+    return nt.literal(text, lang="en")
+
+
+def _evidence(statement: str, doc_id: str, quotes: tuple[Quote, ...]) -> Iterator[str]:
+    """Lines for the evidence of a statement whose IRI (no brackets) is ``statement``."""
+    t, line = _T, nt.line
+    st = nt.iri(statement)
+    doc = nt.iri(str(document_iri(doc_id)))
     for n, q in enumerate(quotes, start=1):
-        ev = URIRef(f"{statement}/evidence/{n}")
-        quote_sel, pos_sel = URIRef(f"{ev}/quote"), URIRef(f"{ev}/position")
-        yield statement, PROV.wasDerivedFrom, ev
-        yield ev, RDF.type, KG.Evidence
-        yield ev, OA.hasSource, document_iri(doc_id)
-        yield ev, OA.hasSelector, quote_sel
-        yield ev, OA.hasSelector, pos_sel
-        yield quote_sel, RDF.type, OA.TextQuoteSelector
-        yield quote_sel, OA.exact, Literal(q.exact)
-        yield quote_sel, OA.prefix, Literal(q.prefix)
-        yield quote_sel, OA.suffix, Literal(q.suffix)
-        yield pos_sel, RDF.type, OA.TextPositionSelector
-        yield pos_sel, OA.start, Literal(q.start, datatype=XSD.nonNegativeInteger)
-        yield pos_sel, OA.end, Literal(q.end, datatype=XSD.nonNegativeInteger)
+        ev_iri = f"{statement}/evidence/{n}"
+        ev, quote_sel, pos_sel = (nt.iri(ev_iri), nt.iri(ev_iri + "/quote"),
+                                  nt.iri(ev_iri + "/position"))
+        yield line(st, t.derived, ev)
+        yield line(ev, t.rdf_type, t.evidence)
+        yield line(ev, t.has_source, doc)
+        yield line(ev, t.has_selector, quote_sel)
+        yield line(ev, t.has_selector, pos_sel)
+        yield line(quote_sel, t.rdf_type, t.quote_selector)
+        yield line(quote_sel, t.exact, nt.literal(q.exact))
+        yield line(quote_sel, t.prefix, nt.literal(q.prefix))
+        yield line(quote_sel, t.suffix, nt.literal(q.suffix))
+        yield line(pos_sel, t.rdf_type, t.position_selector)
+        yield line(pos_sel, t.start, nt.integer(q.start, t.non_negative))
+        yield line(pos_sel, t.end, nt.integer(q.end, t.non_negative))
 
 
-def _statement(
-    st: URIRef, s: URIRef, p: URIRef, o: URIRef | Literal, ident: str
-) -> Iterator[Triple]:
-    yield st, RDF.type, RDF.Statement
-    yield st, RDF.subject, s
-    yield st, RDF.predicate, p
-    yield st, RDF.object, o
-    yield st, DCTERMS.identifier, Literal(ident)
+def _statement(st: str, s: str, p: str, o: str, ident: str) -> Iterator[str]:
+    t, line = _T, nt.line
+    yield line(st, t.rdf_type, t.statement)
+    yield line(st, t.subject, s)
+    yield line(st, t.predicate, p)
+    yield line(st, t.object, o)
+    yield line(st, t.identifier, nt.literal(ident))
 
 
-def _document(doc: Document) -> Iterator[Triple]:
+def _document(doc: Document) -> Iterator[tuple[URIRef, URIRef, URIRef | Literal]]:
     d = document_iri(doc.id)
     yield d, RDF.type, KG.Document
     yield d, DCTERMS.identifier, Literal(doc.id)
-    yield d, DCTERMS.title, _en(doc.title)
+    yield d, DCTERMS.title, Literal(doc.title, lang="en")
     yield d, DCTERMS.language, Literal(doc.language, datatype=XSD.language)
     yield d, DCTERMS["format"], Literal("text/plain; charset=utf-8")
     yield d, KG.sha256, Literal(doc.sha256)
@@ -107,39 +144,52 @@ def _document(doc: Document) -> Iterator[Triple]:
     if doc.translated_from:
         yield d, KG.translatedFrom, Literal(doc.translated_from, datatype=XSD.language)
     if doc.note:
-        yield d, SKOS.editorialNote, _en(doc.note)
+        yield d, SKOS.editorialNote, Literal(doc.note, lang="en")
 
 
-def corpus_triples(corpus: Corpus) -> Iterator[Triple]:
-    """Every triple the facts of ``corpus`` give (the ontology not included)."""
+def rdflib_lines(triples: Iterable[tuple[Node, Node, Node]]) -> Iterator[str]:
+    """N-Triples lines for triples of rdflib terms."""
+    for s, p, o in triples:
+        yield nt.line(nt.rdflib_term(s), nt.rdflib_term(p), nt.rdflib_term(o))
+
+
+def corpus_lines(corpus: Corpus) -> Iterator[str]:
+    """Every triple the facts of ``corpus`` give, as N-Triples lines (no ontology)."""
+    t, line = _T, nt.line
     for doc in corpus.documents:
-        yield from _document(doc)
+        yield from rdflib_lines(_document(doc))
     for entity in corpus.entities.values():
-        e = entity_iri(entity.id)
-        for t in entity.types:
-            yield e, RDF.type, KG[t]
-        yield e, RDFS.label, _en(entity.label)
+        e = nt.iri(str(entity_iri(entity.id)))
+        for cls in entity.types:
+            yield line(e, t.rdf_type, nt.iri(str(KG[cls])))
+        yield line(e, t.label, _en(entity.label))
         for alt in entity.alt:
-            yield e, SKOS.altLabel, _en(alt)
+            yield line(e, t.alt_label, _en(alt))
         if entity.definition:
             d = entity.definition
-            yield e, SKOS.definition, _en(d.text)
-            st = definition_iri(d.document, entity.id)
-            yield from _statement(st, e, SKOS.definition, _en(d.text), f"definition/{entity.id}")
+            yield line(e, t.definition, _en(d.text))
+            st = str(definition_iri(d.document, entity.id))
+            yield from _statement(nt.iri(st), e, t.definition, _en(d.text),
+                                  f"definition/{entity.id}")
             yield from _evidence(st, d.document, d.quotes)
+    relations: dict[str, str] = {}
+    qualifiers = {key: nt.iri(str(prop)) for key, prop in QUALIFIERS.items()}
     for fact in corpus.facts:
-        s, p, o = entity_iri(fact.subject), KG[fact.relation], entity_iri(fact.object)
+        p = relations.get(fact.relation) or relations.setdefault(
+            fact.relation, nt.iri(str(KG[fact.relation])))
+        s, o = nt.iri(str(entity_iri(fact.subject))), nt.iri(str(entity_iri(fact.object)))
         if not fact.negated:
-            yield s, p, o
-        st = fact_iri(fact.document, fact.id)
+            yield line(s, p, o)
+        st_iri = str(fact_iri(fact.document, fact.id))
+        st = nt.iri(st_iri)
         yield from _statement(st, s, p, o, fact.id)
         for key, value in fact.qualifiers:
-            yield st, QUALIFIERS[key], entity_iri(value)
+            yield line(st, qualifiers[key], nt.iri(str(entity_iri(value))))
         if fact.negated:
-            yield st, KG.negated, Literal(True)
+            yield line(st, t.negated, t.true)
         if fact.note:
-            yield st, SKOS.editorialNote, _en(fact.note)
-        yield from _evidence(st, fact.document, fact.quotes)
+            yield line(st, t.note, _en(fact.note))
+        yield from _evidence(st_iri, fact.document, fact.quotes)
 
 
 # --------------------------------------------------------------------------- building
@@ -156,42 +206,64 @@ class BuildResult:
     files: tuple[Path, ...]
 
 
-def compile_graph(data_dir: Path) -> tuple[Graph, Corpus]:
-    """Read the data directory and return the graph (ontology included) and the corpus."""
+@dataclass(frozen=True)
+class Compiled:
+    """A compiled data directory: the graph as sorted N-Triples, and the corpus."""
+
+    nt: bytes
+    lines: int
+    corpus: Corpus
+    inputs: tuple[Path, ...]
+
+    def graph(self) -> Graph:
+        """Parse the compiled graph into rdflib (slow for a large corpus)."""
+        g = bind_prefixes(Graph())
+        g.parse(data=self.nt, format="nt")
+        return g
+
+
+def compile_data(data_dir: Path) -> Compiled:
+    """Read the data directory and compile its graph, ontology included."""
     check_data_dir(data_dir)
     ontology = load_ontology(data_dir / ONTOLOGY)
     if any(isinstance(term, BNode) for triple in ontology for term in triple):
         raise DataError(f"{data_dir / ONTOLOGY}: blank nodes are not allowed (the build must "
                         "be byte-identical); give every node an IRI")
     corpus = load_corpus(data_dir, vocabulary(ontology))
+    lines = set(rdflib_lines(ontology))
+    lines.update(corpus_lines(corpus))
+    inputs = [data_dir / ONTOLOGY, *corpus.inputs]
     mappings = None
     if (data_dir / MAPPINGS).is_file():
         mappings = load_mappings(data_dir / MAPPINGS, set(corpus.entities))
-    graph = bind_prefixes(Graph())
-    for triple in ontology:
-        graph.add(triple)
-    for triple in corpus_triples(corpus):
-        graph.add(triple)
-    for m in mappings.mappings if mappings else ():
-        graph.add((entity_iri(m.entity), URIRef(m.predicate), URIRef(m.object)))
+        inputs.append(data_dir / MAPPINGS)
+        for m in mappings.mappings:
+            lines.add(nt.line(nt.iri(str(entity_iri(m.entity))), nt.iri(m.predicate),
+                              nt.iri(m.object)))
     if (data_dir / DATASET_FILE).is_file():
         info = load_dataset_info(data_dir / DATASET_FILE, set(corpus.entities))
-        for triple in description(len(graph), info, corpus, mappings):
-            graph.add(triple)
-    return graph, corpus
+        inputs.append(data_dir / DATASET_FILE)
+        lines.update(rdflib_lines(description(len(lines), info, corpus, mappings)))
+    return Compiled(nt=nt.serialize_lines(lines), lines=len(lines), corpus=corpus,
+                    inputs=tuple(sorted(set(inputs))))
+
+
+def compile_graph(data_dir: Path) -> tuple[Graph, Corpus]:
+    """Read the data directory and return the graph (ontology included) and the corpus."""
+    compiled = compile_data(data_dir)
+    return compiled.graph(), compiled.corpus
 
 
 def serialize_nt(graph: Graph) -> bytes:
     """Sorted N-Triples: the canonical, byte-stable form of a graph without blank nodes."""
-    lines = graph.serialize(format="nt", encoding="utf-8").splitlines()
-    return b"\n".join(sorted(set(line for line in lines if line.strip()))) + b"\n"
+    lines = graph.serialize(format="nt", encoding="utf-8").decode("utf-8").splitlines()
+    return nt.serialize_lines(line for line in lines if line.strip())
 
 
-def serialize_ttl(nt: bytes) -> bytes:
-    """Turtle from sorted N-Triples, re-read so that rdflib writes it in a fixed order."""
-    g = bind_prefixes(Graph())
-    g.parse(data=nt, format="nt")
-    return g.serialize(format="turtle", encoding="utf-8")
+def serialize_ttl(ntriples: bytes) -> bytes:
+    """Turtle from sorted N-Triples (as :func:`serialize_nt` writes them)."""
+    return nt.turtle(ntriples.decode("utf-8").splitlines(),
+                     {prefix: str(ns) for prefix, ns in PREFIXES.items()})
 
 
 def build(data_dir: Path, build_dir: Path) -> BuildResult:
@@ -201,32 +273,29 @@ def build(data_dir: Path, build_dir: Path) -> BuildResult:
     old one atomically, so a failed build leaves the previous build as it was.
     """
     t0 = time.perf_counter()
-    graph, corpus = compile_graph(data_dir)
-    nt = serialize_nt(graph)
-    ttl = serialize_ttl(nt)
+    compiled = compile_data(data_dir)
+    corpus = compiled.corpus
+    ttl = serialize_ttl(compiled.nt)
     manifest = {
         "kg_version": __version__,
-        "triples": len(graph),
+        "triples": compiled.lines,
         "documents": len(corpus.documents),
         "entities": len(corpus.entities),
         "facts": len(corpus.facts),
-        "inputs": {
-            p.relative_to(data_dir).as_posix(): _sha256(p.read_bytes())
-            for p in sorted({data_dir / ONTOLOGY, *corpus.inputs,
-                             *(data_dir / f for f in (MAPPINGS, DATASET_FILE)
-                               if (data_dir / f).is_file())})
-        },
-        "outputs": {GRAPH_NT: _sha256(nt), GRAPH_TTL: _sha256(ttl)},
+        "inputs": {p.relative_to(data_dir).as_posix(): _sha256(p.read_bytes())
+                   for p in compiled.inputs},
+        "outputs": {GRAPH_NT: _sha256(compiled.nt), GRAPH_TTL: _sha256(ttl)},
     }
     body = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
     build_dir.mkdir(parents=True, exist_ok=True)
     files = []
-    for name, data in ((GRAPH_NT, nt), (GRAPH_TTL, ttl), (MANIFEST, body)):
+    for name, data in ((GRAPH_NT, compiled.nt), (GRAPH_TTL, ttl), (MANIFEST, body)):
         write_atomic(build_dir / name, data)
         files.append(build_dir / name)
-    return BuildResult(build_dir=build_dir, triples=len(graph), documents=len(corpus.documents),
-                       entities=len(corpus.entities), facts=len(corpus.facts),
-                       seconds=time.perf_counter() - t0, files=tuple(files))
+    return BuildResult(build_dir=build_dir, triples=compiled.lines,
+                       documents=len(corpus.documents), entities=len(corpus.entities),
+                       facts=len(corpus.facts), seconds=time.perf_counter() - t0,
+                       files=tuple(files))
 
 
 def write_atomic(path: Path, data: bytes) -> None:

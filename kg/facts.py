@@ -107,8 +107,8 @@ class _Map(dict[str, Any]):
     lines: dict[str, int]
 
 
-class _Loader(yaml.SafeLoader):
-    pass
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """PyYAML's C loader where it is built (7x faster), keeping node marks for lines."""
 
 
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
