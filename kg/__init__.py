@@ -8,6 +8,7 @@ The public API (names load lazily, so ``import kg`` is cheap)::
     report = kg.validate_build(built, Path("data"))  # shapes, grounding, freshness
     counts = kg.graph_stats(built.graph)          # counts by class, relation, population
     data = kg.serialize(built.graph, "jsonld")    # bytes in any format of kg.FORMATS
+    html = kg.render_html(built.graph)            # the interactive page, one offline file
 
 Function names differ from the module names (kg.build is the module) on purpose.
 """
@@ -30,6 +31,7 @@ _EXPORTS = {
     "serialize": ("kg.export", "export"),
     "FORMATS": ("kg.export", "FORMATS"),
     "load_corpus": ("kg.facts", "load_corpus"),
+    "render_html": ("kg.viz", "render_html"),
     "KgError": ("kg.errors", "KgError"),
     "UsageError": ("kg.errors", "UsageError"),
     "DataError": ("kg.errors", "DataError"),
@@ -54,6 +56,7 @@ __all__ = [
     "graph_stats",
     "load",
     "load_corpus",
+    "render_html",
     "serialize",
     "validate_build",
 ]
@@ -77,6 +80,7 @@ if TYPE_CHECKING:
     from .store import load_build as load
     from .validate import ValidationReport
     from .validate import validate as validate_build
+    from .viz import render_html
 
 
 def __getattr__(name: str) -> Any:

@@ -18,6 +18,7 @@ import click
 from . import __version__
 from .errors import KgError, UsageError, ValidationFailed, display_path
 from .export import FORMATS
+from .viz import DEFAULT_MAX_NODES, INPUT_FORMATS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -210,6 +211,72 @@ def export(settings: Settings, fmt: str, output: Path | None, no_provenance: boo
     written = save(export_files(graph, fmt), output, FORMATS[fmt])
     for path in written:
         click.echo(f"wrote {display_path(path)}", err=True)
+
+
+@cli.command()
+@click.option("--input", "input_", metavar="FILE|-",
+              help="Draw this RDF file ('-': standard input) instead of the built graph.")
+@click.option("--format", "fmt", type=click.Choice(list(INPUT_FORMATS)),
+              help="RDF syntax of --input [default: from the file name, else from the "
+                   "content, else ttl].")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+              help="Write the page to FILE (atomically); '-' for standard output "
+                   "[default: graph.html in the build directory].")
+@click.option("--title", help="Title of the page [default: from the documents' titles].")
+@click.option("--max-nodes", type=click.IntRange(min=0), default=DEFAULT_MAX_NODES,
+              show_default=True,
+              help="Draw at most N entities, the most connected ones (0: no limit).")
+@selection_options
+@pass_settings
+@_errors
+def viz(settings: Settings, input_: str | None, fmt: str | None, output: Path | None,
+        title: str | None, max_nodes: int, selection: Any) -> None:
+    """Draw the graph as one interactive HTML page that works offline.
+
+    The page needs no network: colours and shapes by class, a legend, the evidence
+    sentence of every fact, filters by population and by relation, search. The
+    selection options draw only part of the graph, as for 'kg export'.
+
+    \b
+    Examples:
+      kg viz                                  # -> build/graph.html
+      kg viz --around eclampsia --depth 2 -o eclampsia.html
+      kg export --population children | kg viz --input - -o children.html
+    """
+    import sys
+
+    from .build import write_atomic
+    from .paths import ONTOLOGY
+    from .store import load_build
+    from .subgraph import select
+    from .viz import build_view, read_graph, render
+    from .vocab import load_ontology
+
+    ontology = None
+    if input_ is None:
+        graph = load_build(settings.build_path).graph
+    else:
+        graph = read_graph(input_, fmt, stdin=sys.stdin.buffer)
+        try:  # labels and classes of kg's terms, for a graph that left the ontology out
+            ontology = load_ontology(settings.data_dir / ONTOLOGY)
+        except KgError:
+            pass
+    view = build_view(select(graph, selection), max_nodes=max_nodes or None, ontology=ontology)
+    html = render(view, title=title).encode("utf-8")
+    if output is not None and str(output) == "-":
+        sys.stdout.buffer.write(html)
+        sys.stdout.flush()
+    else:
+        if output is None:
+            output = settings.build_path / "graph.html"
+            output.parent.mkdir(parents=True, exist_ok=True)
+        elif not output.parent.is_dir():
+            raise UsageError(f"--output: directory {output.parent} does not exist")
+        write_atomic(output, html)
+        click.echo(f"wrote {display_path(output)} ({view.nodes} entities, {view.edges} facts)",
+                   err=True)
+    for warning in view.warnings:
+        click.echo(f"Warning: {warning}", err=True)
 
 
 def main() -> None:
