@@ -130,3 +130,12 @@ def _vocab():  # type: ignore[no-untyped-def]
     from kg.vocab import load_ontology, vocabulary
 
     return vocabulary(load_ontology(DATA / "ontology.ttl"))
+
+
+def test_outputs_are_readable_like_any_new_file(tmp_path: Path) -> None:
+    out = tmp_path / "b"
+    kg.build_graph(DATA, out)
+    mask = os.umask(0)
+    os.umask(mask)
+    for name in (GRAPH_NT, GRAPH_TTL, MANIFEST):
+        assert (out / name).stat().st_mode & 0o777 == 0o666 & ~mask, name
