@@ -165,6 +165,8 @@ def read_graph(source: str | Path, fmt: str | None = None, *,
 
     from .vocab import bind_prefixes
 
+    if parser == "json-ld":
+        _refuse_remote_contexts(name, data)
     graph = bind_prefixes(Graph())
     try:
         graph.parse(data=data, format=parser)
@@ -172,6 +174,28 @@ def read_graph(source: str | Path, fmt: str | None = None, *,
         syntax = _SYNTAX_NAMES.get(parser, parser)
         raise DataError(f"{name}: not valid {syntax}: {_one_line(exc)}") from None
     return graph
+
+
+def _refuse_remote_contexts(name: str, data: bytes) -> None:
+    """rdflib's JSON-LD parser fetches a remote ``@context`` (or ``@import``) over the
+    network; kg makes no request for an input file, so such a file is refused."""
+    try:
+        doc = json.loads(data)
+    except ValueError as exc:
+        raise DataError(f"{name}: not valid JSON-LD: {_one_line(exc)}") from None
+    stack: list[Any] = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                remote = [v for v in (value if isinstance(value, list) else [value])
+                          if isinstance(v, str)]
+                if key in ("@context", "@import") and remote:
+                    raise DataError(f"{name}: refers to a remote JSON-LD context "
+                                    f"{remote[0]!r}, which kg does not fetch; inline it")
+                stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(node)
 
 
 def _guess_format(name: str, data: bytes) -> str:

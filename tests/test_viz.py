@@ -25,6 +25,7 @@ from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS
 
 from kg.cli import cli
+from kg.errors import DataError
 from kg.network import to_networkx
 from kg.subgraph import Selection, select
 from kg.viz import build_view, layout, page_data, read_graph, render, render_html
@@ -583,3 +584,17 @@ def test_a_5000_node_graph_opens_and_stays_usable(tab: Tab, tmp_path: Path) -> N
     tab.page.fill("#search", "e4321")
     tab.page.press("#search", "Enter")
     assert tab.js("network.getSelectedNodes()") == [str(KGR["e4321"])]
+
+
+def test_jsonld_input_with_a_remote_context_is_refused(tmp_path: Path) -> None:
+    """rdflib would fetch the context over the network; kg refuses instead."""
+    path = tmp_path / "remote.jsonld"
+    path.write_text('{"@context": "http://127.0.0.1:9/context.jsonld", "@id": "http://x/a",'
+                    ' "http://x/p": "v"}')
+    with pytest.raises(DataError, match="remote JSON-LD context 'http://127.0.0.1:9/"):
+        read_graph(path)
+    path.write_text('{"@context": [{"@import": "http://127.0.0.1:9/c"}], "@id": "http://x/a"}')
+    with pytest.raises(DataError, match="remote JSON-LD context"):
+        read_graph(path)
+    path.write_text('{"@context": {"p": "http://x/p"}, "@id": "http://x/a", "p": "v"}')
+    assert len(read_graph(path)) == 1
