@@ -31,6 +31,10 @@ class FactsError(DataError):
         where = display_path(self.path) + (f":{line}" if line else "")
         super().__init__(f"{where}: {problem}")
 
+    def __reduce__(self) -> tuple[type[FactsError], tuple[Path, int | None, str]]:
+        # so that the error crosses from a worker process (kg.facts reads in parallel)
+        return (type(self), (self.path, self.line, self.problem))
+
 
 class BuildNotFoundError(KgError):
     """The command needs a built graph and there is none."""

@@ -70,7 +70,16 @@ def line(s: str, p: str, o: str) -> str:
 
 def serialize_lines(lines: Iterable[str]) -> bytes:
     """Sorted, de-duplicated N-Triples."""
-    return ("\n".join(sorted(set(lines))) + "\n").encode("utf-8")
+    return encode(sort_lines(lines))
+
+
+def sort_lines(lines: Iterable[str]) -> list[str]:
+    """The distinct lines, sorted: the canonical order of kg's outputs."""
+    return sorted(lines if isinstance(lines, (set, frozenset)) else set(lines))
+
+
+def encode(sorted_lines: list[str]) -> bytes:
+    return ("\n".join(sorted_lines) + "\n").encode("utf-8")
 
 
 # --------------------------------------------------------------------------- Turtle
@@ -83,39 +92,57 @@ def _split(nt_line: str) -> tuple[str, str, str]:
     return s, p, rest[:-2]  # drop " ."
 
 
-def _abbreviate(term: str, prefixes: list[tuple[str, str]], used: set[str]) -> str:
-    if term.startswith("<"):
-        value = term[1:-1]
-        for prefix, ns in prefixes:
-            if value.startswith(ns):
-                local = value[len(ns):]
-                if local == "" or _LOCAL.match(local):
-                    used.add(prefix)
-                    return f"{prefix}:{local}"
-                break
-        return term
-    if term.endswith(">") and "^^<" in term:
-        lexical, _, dt = term.rpartition("^^<")
-        short = _abbreviate("<" + dt, prefixes, used)
-        return f"{lexical}^^{short}"
-    return term
+class _Abbreviator:
+    """Write IRIs as prefixed names where kg's prefixes allow, memoised: a large graph
+    repeats its predicates, classes and entities on every line."""
+
+    def __init__(self, prefixes: dict[str, str]) -> None:
+        self.by_namespace = {ns: prefix for prefix, ns in prefixes.items()}
+        self.used: set[str] = set()
+        self.memo: dict[str, tuple[str, str | None]] = {}
+
+    def __call__(self, term: str) -> str:
+        hit = self.memo.get(term)
+        if hit is None:
+            hit = self.memo[term] = self._abbreviate(term)
+        if hit[1] is not None:
+            self.used.add(hit[1])
+        return hit[0]
+
+    def _abbreviate(self, term: str) -> tuple[str, str | None]:
+        """(the term as written, the prefix it uses or None)."""
+        if term.startswith("<"):
+            value = term[1:-1]
+            # a namespace ends with '#', '/' or '_' (OBO): try the last of each
+            for sep in ("#", "/", "_"):
+                cut = value.rfind(sep) + 1
+                if cut:
+                    prefix = self.by_namespace.get(value[:cut])
+                    local = value[cut:]
+                    if prefix is not None and (local == "" or _LOCAL.match(local)):
+                        return f"{prefix}:{local}", prefix
+            return term, None
+        if term.endswith(">") and '"^^<' in term:
+            lexical, _, dt = term.rpartition("^^<")
+            short, prefix = self._abbreviate("<" + dt)
+            return f"{lexical}^^{short}", prefix
+        return term, None
 
 
 def turtle(sorted_lines: Iterable[str], prefixes: dict[str, str]) -> bytes:
     """Turtle for N-Triples lines sorted by subject (as :func:`serialize_lines` gives)."""
-    ordered = sorted(prefixes.items(), key=lambda kv: -len(kv[1]))
-    used: set[str] = set()
-    body: list[str] = []
+    short = _Abbreviator(prefixes)
     rdf_type = f"<{RDF_TYPE}>"
+    body: list[str] = []
     for subject, rows in _by_subject(sorted_lines):
         rows.sort(key=lambda row: row[0] != rdf_type)  # "a" first, the rest as sorted
         parts: list[str] = []
         for predicate, objects in rows:
-            p = "a" if predicate == rdf_type else _abbreviate(predicate, ordered, used)
-            objs = ",\n        ".join(_abbreviate(o, ordered, used) for o in objects)
+            p = "a" if predicate == rdf_type else short(predicate)
+            objs = ",\n        ".join(short(o) for o in objects)
             parts.append(f"{p} {objs}")
-        body.append(_abbreviate(subject, ordered, used) + " " + " ;\n    ".join(parts) + " .\n")
-    head = [f"@prefix {p}: <{prefixes[p]}> ." for p in sorted(used)]
+        body.append(short(subject) + " " + " ;\n    ".join(parts) + " .\n")
+    head = [f"@prefix {p}: <{prefixes[p]}> ." for p in sorted(short.used)]
     return ("\n".join(head) + "\n\n" + "\n".join(body)).encode("utf-8")
 
 
