@@ -192,3 +192,36 @@ def test_read_yaml_keeps_lines(tmp_path: Path) -> None:
     assert data == {"a": 1, "b": {"c": 2}}
     assert data.lines == {"a": 1, "b": 2}
     assert data["b"].lines == {"c": 3}
+
+
+def _many_documents(data_dir: Path, n: int) -> None:
+    text = (data_dir / FACTS_FILE).read_text(encoding="utf-8")
+    for i in range(2, n + 1):
+        copy = text.replace("  id: leg-cramps\n", f"  id: leg-cramps-{i}\n", 1)
+        (data_dir / "facts" / f"leg-cramps-{i}.yaml").write_text(copy, encoding="utf-8")
+
+
+def test_parallel_read_equals_sequential(data_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import kg.facts
+
+    _many_documents(data_copy, 5)
+    sequential = load(data_copy)
+    monkeypatch.setattr(kg.facts, "FILES_PER_WORKER", 1)
+    parallel = load(data_copy)
+    assert parallel == sequential
+    assert len(parallel.documents) == 5
+
+
+def test_parallel_read_reports_the_first_error_in_file_order(
+        data_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import kg.facts
+
+    _many_documents(data_copy, 5)
+    for i, bad in ((4, "tooth decays"), (3, "tooth decayed")):
+        path = data_copy / "facts" / f"leg-cramps-{i}.yaml"
+        path.write_text(path.read_text().replace("quote: tooth decay\n", f"quote: {bad}\n"))
+    monkeypatch.setattr(kg.facts, "FILES_PER_WORKER", 1)
+    with pytest.raises(FactsError) as info:
+        load(data_copy)
+    assert info.value.path.name == "leg-cramps-3.yaml"
+    assert "'tooth decayed' not found" in info.value.problem
