@@ -123,3 +123,19 @@ def test_report_text_lists_problems() -> None:
     assert not report.conforms
     assert report.text().splitlines() == [
         "grounding: 1 problem(s) (3 checked)", "  - something is off", "does NOT conform"]
+
+
+def test_a_negated_fact_may_sit_beside_an_affirmed_one(build_dir: Path) -> None:
+    """One document may deny what another asserts: the truthy triple stays, and a
+    negated statement alone must not leave one."""
+    b = _fresh(build_dir)
+    g = b.graph
+    st = URIRef("https://w3id.org/health-kg/doc/leg-cramps/fact/epilepsy-causes-cramps")
+    denial = URIRef(str(st) + "-denied")
+    for p, o in g.predicate_objects(st):
+        g.add((denial, p, o))
+    g.add((denial, KG.negated, Literal(True)))
+    assert "shapes" not in kg.validate_build(b, DATA).problems
+    g.remove((st, None, None))  # now only the denial is left, beside the truthy triple
+    problems = kg.validate_build(b, DATA).problems["shapes"]
+    assert any("present although every statement of it is negated" in p for p in problems)
