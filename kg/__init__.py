@@ -9,6 +9,7 @@ The public API (names load lazily, so ``import kg`` is cheap)::
     counts = kg.graph_stats(built.graph)          # counts by class, relation, population
     data = kg.serialize(built.graph, "jsonld")    # bytes in any format of kg.FORMATS
     html = kg.render_html(built.graph)            # the interactive page, one offline file
+    rows = built.query("causes-for-population", population="kgr:children")  # named SPARQL
 
 Function names differ from the module names (kg.build is the module) on purpose.
 """
@@ -38,6 +39,11 @@ _EXPORTS = {
     "FactsError": ("kg.errors", "FactsError"),
     "BuildNotFoundError": ("kg.errors", "BuildNotFoundError"),
     "ValidationFailed": ("kg.errors", "ValidationFailed"),
+    "QueryError": ("kg.errors", "QueryError"),
+    "QueryRefused": ("kg.errors", "QueryRefused"),
+    "QueryResult": ("kg.queries", "QueryResult"),
+    "load_queries": ("kg.queries", "load_queries"),
+    "run_query": ("kg.queries", "run"),
 }
 
 __all__ = [
@@ -48,6 +54,9 @@ __all__ = [
     "DataError",
     "FactsError",
     "KgError",
+    "QueryError",
+    "QueryRefused",
+    "QueryResult",
     "UsageError",
     "ValidationFailed",
     "ValidationReport",
@@ -56,7 +65,9 @@ __all__ = [
     "graph_stats",
     "load",
     "load_corpus",
+    "load_queries",
     "render_html",
+    "run_query",
     "serialize",
     "validate_build",
 ]
@@ -69,12 +80,16 @@ if TYPE_CHECKING:
         DataError,
         FactsError,
         KgError,
+        QueryError,
+        QueryRefused,
         UsageError,
         ValidationFailed,
     )
     from .export import FORMATS
     from .export import export as serialize
     from .facts import load_corpus
+    from .queries import QueryResult, load_queries
+    from .queries import run as run_query
     from .stats import stats as graph_stats
     from .store import Build
     from .store import load_build as load

@@ -266,7 +266,8 @@ def serialize_nt(graph: Graph) -> bytes:
 def serialize_ttl(ntriples: bytes | list[str]) -> bytes:
     """Turtle from sorted N-Triples (as :func:`serialize_nt` writes them), given as
     bytes or as the sorted list of lines."""
-    lines = ntriples.decode("utf-8").splitlines() if isinstance(ntriples, bytes) else ntriples
+    lines = ([line for line in ntriples.decode("utf-8").splitlines() if line]
+             if isinstance(ntriples, bytes) else ntriples)
     return nt.turtle(lines, {prefix: str(ns) for prefix, ns in PREFIXES.items()})
 
 

@@ -18,6 +18,7 @@ import click
 from . import __version__
 from .errors import KgError, UsageError, ValidationFailed, display_path
 from .export import FORMATS
+from .queries import GRAPH_FORMATS, RESULT_FORMATS
 from .viz import DEFAULT_MAX_NODES, INPUT_FORMATS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -277,6 +278,163 @@ def viz(settings: Settings, input_: str | None, fmt: str | None, output: Path | 
                    err=True)
     for warning in view.warnings:
         click.echo(f"Warning: {warning}", err=True)
+
+
+def queries_option(func: F) -> F:
+    """Add --queries DIR (where the named queries are) to a command."""
+    return click.option(
+        "--queries", "queries_dir", type=click.Path(file_okay=False, path_type=Path),
+        envvar="KG_QUERIES",
+        help="Directory of named queries (*.rq) [default: the queries shipped with kg; "
+             "env KG_QUERIES].")(func)
+
+
+@cli.command("queries")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+@queries_option
+@pass_settings
+@_errors
+def queries_command(settings: Settings, fmt: str, queries_dir: Path | None) -> None:
+    """List the named queries: name, form, title and parameters.
+
+    Run one with 'kg query NAME'; 'kg query NAME --show' prints its SPARQL.
+    """
+    from .paths import default_queries_dir
+    from .queries import load_queries
+
+    named = [q.as_dict() for q in load_queries(queries_dir or default_queries_dir()).values()]
+    if fmt == "json":
+        click.echo(json.dumps(named, indent=2))
+        return
+    rows = [(q["name"], q["form"], q["title"],
+             ", ".join(f"{p['name']} {p['type']}" + (f" [{p['default']}]" if p["default"] else "")
+                       for p in q["params"])) for q in named]
+    widths = [max([len(h), *(len(r[i]) for r in rows)])
+              for i, h in enumerate(("NAME", "FORM", "TITLE"))]
+    for row in [("NAME", "FORM", "TITLE", "PARAMETERS"), *rows]:
+        click.echo(("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=False))
+                    + "  " + row[3]).rstrip())
+
+
+@cli.command("query")
+@click.argument("query", required=False, metavar="[NAME|FILE.rq]")
+@click.option("-e", "--expression", "text", metavar="SPARQL",
+              help="Run this query text instead of a named query or a file.")
+@click.option("-p", "--param", "params", type=(str, str), multiple=True, metavar="NAME VALUE",
+              help="Bind the query's parameter NAME to VALUE (a CURIE such as kgr:children, "
+                   "an IRI, a string or a number, as the query declares); repeatable.")
+@click.option("--format", "fmt", type=click.Choice([*RESULT_FORMATS, *GRAPH_FORMATS]),
+              help="SELECT and ASK: " + ", ".join(RESULT_FORMATS) + "; CONSTRUCT and "
+                   "DESCRIBE: " + ", ".join(GRAPH_FORMATS) + " [default: table on a terminal, "
+                   "else tsv; ttl for a graph].")
+@click.option("--max-rows", type=click.IntRange(min=1),
+              help="Stop after N rows (or triples) [default: no limit].")
+@click.option("--show", is_flag=True,
+              help="Print the query with its parameters bound, and PREFIX lines for the "
+                   "prefixes it uses, instead of running it.")
+@queries_option
+@pass_settings
+@_errors
+def query_command(settings: Settings, query: str | None, text: str | None,
+                  params: tuple[tuple[str, str], ...], fmt: str | None, max_rows: int | None,
+                  show: bool, queries_dir: Path | None) -> None:
+    """Run a SPARQL query over the built graph: a named query (see 'kg queries'), a
+    .rq file, or -e TEXT.
+
+    kg's prefixes (kg:, kgr:, kgd:, rdf:, rdfs:, skos:, prov:, oa:...) are
+    predeclared. Parameters are bound as RDF terms, never pasted into the text;
+    SERVICE, FROM and updates are refused.
+
+    \b
+    Examples:
+      kg query causes-by-category
+      kg query causes-for-population -p population kgr:children
+      kg query evidence -p entity kgr:eclampsia --format json
+      kg query -e 'SELECT ?label WHERE { kgr:leg-cramp skos:altLabel ?label }'
+    """
+    import sys
+
+    from .queries import default_format, execute, parse_query, prepare, resolve, serialize
+    from .queries import standalone as with_prefixes
+    from .store import load_build
+
+    if (query is None) == (text is None):
+        raise UsageError("give one query: a NAME, a FILE.rq, or -e TEXT")
+    names = [name for name, _ in params]
+    for name in names:
+        if names.count(name) > 1:
+            raise UsageError(f"-p {name} given twice")
+    source = (parse_query(text, name="-e") if text is not None
+              else resolve(query or "", queries_dir, text=False))
+    bound = source.bind(dict(params))
+    if show:
+        click.echo(with_prefixes(bound))
+        return
+    result = execute(load_build(settings.build_path).graph, prepare(bound), max_rows=max_rows)
+    data = serialize(result, fmt or default_format(result, terminal=sys.stdout.isatty()))
+    sys.stdout.buffer.write(data)
+    sys.stdout.flush()
+    if result.truncated:
+        click.echo(f"kg: stopped at --max-rows {max_rows}", err=True)
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. 0.0.0.0 or :: opens the endpoint to the network.")
+@click.option("--port", type=click.IntRange(0, 65535), default=7878, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0,
+              show_default=True, metavar="SECONDS",
+              help="Stop a query that runs longer than this (HTTP 503).")
+@click.option("--max-rows", type=click.IntRange(min=1), default=10_000, show_default=True,
+              help="Cut results after N rows or triples (header X-Kg-Truncated).")
+@click.option("--quiet", is_flag=True, help="Log only problems, not every request.")
+@queries_option
+@pass_settings
+@_errors
+def serve_command(settings: Settings, host: str, port: int, timeout: float, max_rows: int,
+                  quiet: bool, queries_dir: Path | None) -> None:
+    """Serve the graph as a read-only SPARQL 1.1 endpoint, with a page to query it.
+
+    /sparql speaks the SPARQL 1.1 Protocol (GET, POST form, POST
+    application/sparql-query) and answers in JSON, XML, CSV or TSV results, or in
+    Turtle, N-Triples or JSON-LD for graphs, as the Accept header asks; CORS is open.
+    Updates, SERVICE and FROM are refused, and each query runs in a process of its
+    own that is killed at the timeout. / is a page with the named queries as
+    examples. Ctrl-C stops.
+
+    \b
+    Example:
+      kg serve --port 7878 &
+      curl -H 'Accept: text/csv' --data-urlencode \\
+           'query=SELECT ?l WHERE { kgr:leg-cramp skos:altLabel ?l }' \\
+           http://127.0.0.1:7878/sparql
+    """
+    import logging
+
+    from .paths import default_queries_dir
+    from .queries import load_queries
+    from .server import ServerConfig, SparqlServer, serve
+    from .store import load_build
+
+    built = load_build(settings.build_path)
+    named = load_queries(queries_dir or default_queries_dir())
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    logger = logging.getLogger("kg.server")
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
+    server = SparqlServer(built.graph, named, ServerConfig(host=host, port=port,
+                                                           timeout=timeout, max_rows=max_rows))
+    click.echo(f"kg: SPARQL endpoint {server.url}sparql, page {server.url} ({len(built.graph)} "
+               f"triples; timeout {timeout:g} s, at most {max_rows} rows); Ctrl-C stops",
+               err=True)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"Warning: listening on {host}: anyone who can reach this machine can "
+                   "query the graph", err=True)
+    serve(server)
+    click.echo("kg: stopped", err=True)
 
 
 def main() -> None:

@@ -40,6 +40,15 @@ class BuildNotFoundError(KgError):
     """The command needs a built graph and there is none."""
 
 
+class QueryError(KgError):
+    """A SPARQL query kg cannot run: malformed, too long, or failing as it runs."""
+
+
+class QueryRefused(QueryError):
+    """A well-formed query kg will not run: an update (INSERT, LOAD, DROP...), SERVICE,
+    or a dataset clause (FROM / FROM NAMED). Found on the parsed query, before it runs."""
+
+
 class ValidationFailed(KgError):
     """The graph does not conform; carries the readable report."""
 

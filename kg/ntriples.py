@@ -142,6 +142,8 @@ def turtle(sorted_lines: Iterable[str], prefixes: dict[str, str]) -> bytes:
             objs = ",\n        ".join(short(o) for o in objects)
             parts.append(f"{p} {objs}")
         body.append(short(subject) + " " + " ;\n    ".join(parts) + " .\n")
+    if not body:
+        return b""
     head = [f"@prefix {p}: <{prefixes[p]}> ." for p in sorted(short.used)]
     return ("\n".join(head) + "\n\n" + "\n".join(body)).encode("utf-8")
 

@@ -9,7 +9,8 @@ Inputs live in a *data directory* laid out as::
 
 It is, in order: the ``--data`` option, the ``KG_DATA`` environment variable,
 the copy shipped inside the installed package, or ``data/`` of a source checkout.
-The build directory is ``--build-dir``, ``KG_BUILD_DIR`` or ``./build``.
+The build directory is ``--build-dir``, ``KG_BUILD_DIR`` or ``./build``; the named
+queries are in ``--queries``, ``KG_QUERIES``, the package's ``_queries`` or ``queries/``.
 """
 
 from __future__ import annotations
@@ -43,6 +44,24 @@ def default_data_dir() -> Path:
 def default_build_dir() -> Path:
     """The build directory to use when none is given."""
     return Path(os.environ.get("KG_BUILD_DIR") or "build")
+
+
+def default_queries_dir() -> Path:
+    """The directory of named queries (``*.rq``) to use when none is given.
+
+    In order: ``KG_QUERIES``, the copy shipped inside the installed package
+    (``kg/_queries``), or ``queries/`` of a source checkout.
+    """
+    env = os.environ.get("KG_QUERIES")
+    if env:
+        return Path(env)
+    packaged = resources.files("kg") / "_queries"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    checkout = Path(__file__).resolve().parent.parent / "queries"
+    if checkout.is_dir():
+        return checkout
+    raise DataError("no queries directory found: pass --queries DIR or set KG_QUERIES")
 
 
 def check_data_dir(data_dir: Path) -> Path:

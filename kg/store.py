@@ -10,13 +10,16 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rdflib import Graph
 
 from .build import GRAPH_NT, MANIFEST
 from .errors import BuildNotFoundError, DataError
 from .vocab import bind_prefixes
+
+if TYPE_CHECKING:
+    from .queries import QueryResult
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,18 @@ class Build:
     path: Path
     graph: Graph
     manifest: dict[str, Any]
+
+    def query(self, query: str | Path, /, **params: object) -> QueryResult:
+        """Run a named query (``"causes-for-population"``), a ``.rq`` file or SPARQL text
+        over the graph, with ``params`` bound as RDF terms (``population="kgr:children"``).
+
+        Returns a :class:`kg.queries.QueryResult`: iterate it for the rows (dicts of
+        variable name -> rdflib term), or use ``.records()`` for plain Python values.
+        The query is checked as everywhere (no SERVICE, FROM or updates).
+        """
+        from .queries import run
+
+        return run(self.graph, query, params)
 
 
 def read_manifest(build_dir: Path) -> dict[str, Any]:

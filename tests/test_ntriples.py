@@ -59,3 +59,12 @@ def test_turtle_round_trip() -> None:
 def test_bad_iris_are_refused(bad: str) -> None:
     with pytest.raises(DataError, match="not a valid IRI"):
         nt.iri(bad)
+
+
+def test_empty_graph_serialises() -> None:
+    from rdflib import Graph
+
+    from kg.build import serialize_nt, serialize_ttl
+
+    data = serialize_ttl(serialize_nt(Graph()))
+    assert len(Graph().parse(data=data, format="turtle")) == 0
