@@ -197,3 +197,14 @@ def test_licence_and_citation_files_exist() -> None:
     assert "Creative Commons Attribution 4.0" in (DATA / "LICENSE").read_text()
     citation = (repo / "CITATION.cff").read_text()
     assert "cff-version:" in citation and "title:" in citation
+
+
+def test_named_query_answers_icd10_chapter_xviii(built, mapping_set) -> None:  # type: ignore[no-untyped-def]
+    """'Which entities map to ICD-10 chapter XVIII codes', checked against WHO's chapters."""
+    rows = built.query("icd10-chapter-xviii").records()
+    got = {(r["entity"].rsplit("/", 1)[1], r["code"]) for r in rows}
+    want = {(m.entity, m.object_id.split(":", 1)[1]) for m in mapping_set.mappings
+            if m.object_id.startswith("ICD10:")
+            and icd.get_ancestors(m.object_id.split(":", 1)[1])[-1] == "XVIII"}
+    assert got == want
+    assert ("leg-cramp", "R25.2") in got and len(got) >= 5
