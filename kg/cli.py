@@ -162,14 +162,18 @@ def selection_options(func: F) -> F:
                   help="Keep the shortest paths from A to B (e.g. diuretics 'leg cramp').")
     @click.option("--undirected", is_flag=True,
                   help="Let --path follow relations in either direction.")
+    @click.option("--query", "query", metavar="NAME|FILE.rq",
+                  help="Start from what a CONSTRUCT query makes (a named query or a .rq "
+                       "file); the other options then select from it.")
     @wraps(func)
     def wrapper(*args: Any, around: str | None, depth: int, population: str | None,
                 relations: tuple[str, ...], path: tuple[str, str] | None, undirected: bool,
-                **kwargs: Any) -> Any:
+                query: str | None, **kwargs: Any) -> Any:
         from .subgraph import Selection
 
         selection = Selection(around=around, depth=depth, population=population,
-                              relations=relations, path=path or None, undirected=undirected)
+                              relations=relations, path=path or None, undirected=undirected,
+                              query=query)
         return func(*args, selection=selection, **kwargs)
 
     return wrapper  # type: ignore[return-value]

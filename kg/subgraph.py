@@ -36,9 +36,17 @@ class Selection:
     relations: tuple[str, ...] = ()
     path: tuple[str, str] | None = None
     undirected: bool = False
+    #: a CONSTRUCT (or DESCRIBE) query, named or a .rq file, whose result the other
+    #: options then select from
+    query: str | None = None
 
     def is_empty(self) -> bool:
-        return not (self.around or self.population or self.relations or self.path)
+        return not (self.around or self.population or self.relations or self.path
+                    or self.query)
+
+    def filters(self) -> bool:
+        """True if any option other than ``query`` is set."""
+        return bool(self.around or self.population or self.relations or self.path)
 
 
 @dataclass(frozen=True)
@@ -270,9 +278,11 @@ def select(graph: Graph, selection: Selection, provenance: bool = True) -> Graph
     definitions; the labels of the classes and relations used; and with provenance
     each fact's statement node, qualifiers, evidence and selectors, and the documents.
     """
-    if selection.is_empty() and provenance:
+    if selection.query:
+        graph = construct(graph, selection.query)
+    if not selection.filters() and provenance:
         return graph
-    chosen, nodes = select_facts(graph, selection) if not selection.is_empty() else (
+    chosen, nodes = select_facts(graph, selection) if selection.filters() else (
         facts(graph), entities(graph))
     out = Graph(namespace_manager=graph.namespace_manager)
     used_terms: set[Node] = set()
@@ -308,6 +318,18 @@ def select(graph: Graph, selection: Selection, provenance: bool = True) -> Graph
             if (term, RDF.type, kind) in graph:
                 out.add((term, RDF.type, kind))
     return out
+
+
+def construct(graph: Graph, query: str) -> Graph:
+    """The graph a CONSTRUCT or DESCRIBE query (named, a ``.rq`` file or text) makes
+    from ``graph``, checked like every query (no SERVICE, FROM or update)."""
+    from .queries import run
+
+    result = run(graph, query)
+    if result.graph is None:
+        raise UsageError(f"--query: {query} is a {result.type} query; selection needs a "
+                         "CONSTRUCT or DESCRIBE")
+    return result.graph
 
 
 def _statement_closure(graph: Graph, statement: Node) -> Iterator[tuple[Node, Node, Node]]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 from click.testing import CliRunner
-from rdflib import RDF, Graph
+from rdflib import RDF, Graph, URIRef
 from rdflib.compare import isomorphic
 
 from kg.cli import cli
@@ -145,3 +145,25 @@ def test_every_format_is_in_the_registry_and_exports(build_dir: Path, tmp_path: 
         code, _, err = run(build_dir, *PATH, "--format", name, "-o", str(target))
         assert code == 0, (name, err)
         assert target.exists()
+
+
+def test_query_construct_is_a_starting_point(build_dir: Path, graph: Graph,
+                                             tmp_path: Path) -> None:
+    """--query runs a CONSTRUCT (named or a file), and the other options select from it."""
+    rq = tmp_path / "causes.rq"
+    rq.write_text("CONSTRUCT { ?s kg:causes ?o . ?s rdfs:label ?l . ?o rdfs:label ?m }\n"
+                  "WHERE { ?s kg:causes ?o . ?s rdfs:label ?l . ?o rdfs:label ?m }\n")
+    code, out, _ = run(build_dir, "--query", str(rq), "--format", "nt")
+    got = Graph().parse(data=out, format="nt")
+    assert set(got.predicates()) == {KG.causes, URIRef("http://www.w3.org/2000/01/rdf-schema#label")}
+    assert len(list(got.triples((None, KG.causes, None)))) == len(
+        list(graph.triples((None, KG.causes, None))))
+    code, out, _ = run(build_dir, "--query", str(rq), "--around", "diuretics", "--format",
+                       "csv")
+    rows = list(csv.DictReader(io.StringIO(out.decode())))
+    assert {r["object_label"] for r in rows} == {"magnesium deficiency", "potassium deficiency"}
+    code, _, err = run(build_dir, "--query", "specialists")
+    assert code == 2 and "is a SELECT query" in err
+    rq.write_text("CONSTRUCT { ?s ?p ?o } WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }")
+    code, _, err = run(build_dir, "--query", str(rq))
+    assert code == 1 and "SERVICE is not allowed" in err
