@@ -29,16 +29,24 @@ FACTS = "facts"
 
 def default_data_dir() -> Path:
     """The data directory to use when none is given."""
-    env = os.environ.get("KG_DATA")
+    return _shipped("KG_DATA", "data", ONTOLOGY, "no data directory found: pass --data DIR "
+                    "or set KG_DATA")
+
+
+def _shipped(env_var: str, name: str, marker: str | None, missing: str) -> Path:
+    """A directory of inputs that ships with kg: the environment variable ``env_var``,
+    else the copy inside the installed package (``kg/_<name>``), else ``<name>/`` of a
+    source checkout (holding ``marker`` when given)."""
+    env = os.environ.get(env_var)
     if env:
         return Path(env)
-    packaged = resources.files("kg") / "_data"
+    packaged = resources.files("kg") / f"_{name}"
     if packaged.is_dir():
         return Path(str(packaged))
-    checkout = Path(__file__).resolve().parent.parent / "data"
-    if (checkout / ONTOLOGY).is_file():
+    checkout = Path(__file__).resolve().parent.parent / name
+    if checkout.is_dir() and (marker is None or (checkout / marker).is_file()):
         return checkout
-    raise DataError("no data directory found: pass --data DIR or set KG_DATA")
+    raise DataError(missing)
 
 
 def default_build_dir() -> Path:
@@ -52,16 +60,8 @@ def default_queries_dir() -> Path:
     In order: ``KG_QUERIES``, the copy shipped inside the installed package
     (``kg/_queries``), or ``queries/`` of a source checkout.
     """
-    env = os.environ.get("KG_QUERIES")
-    if env:
-        return Path(env)
-    packaged = resources.files("kg") / "_queries"
-    if packaged.is_dir():
-        return Path(str(packaged))
-    checkout = Path(__file__).resolve().parent.parent / "queries"
-    if checkout.is_dir():
-        return checkout
-    raise DataError("no queries directory found: pass --queries DIR or set KG_QUERIES")
+    return _shipped("KG_QUERIES", "queries", None, "no queries directory found: pass "
+                    "--queries DIR or set KG_QUERIES")
 
 
 def check_data_dir(data_dir: Path) -> Path:

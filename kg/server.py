@@ -36,7 +36,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -187,16 +187,7 @@ class QueryRunner:
         self.max_rows = max_rows
         cpu_seconds = max(1, math.ceil(timeout)) + 1
         control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        pid = os.fork()
-        if pid == 0:  # the zygote
-            code = 0
-            try:
-                control.close()
-                _zygote(theirs, graph, max_rows, cpu_seconds)
-            except BaseException:
-                code = 1
-            finally:
-                os._exit(code)
+        pid = _fork(control, _zygote, theirs, graph, max_rows, cpu_seconds)
         theirs.close()
         #: the zygote's pid (its children are the query processes)
         self.pid = pid
@@ -278,6 +269,22 @@ def _warm(graph: Graph) -> None:
                 serialize(result, fmt)
 
 
+def _fork(close: socket.socket, target: Callable[..., None], *args: Any) -> int:
+    """Fork; the child closes ``close``, runs ``target(*args)`` and exits (status 1 if
+    it raised), never returning into the parent's code. Returns the child's pid."""
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            close.close()
+            target(*args)
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    return pid
+
+
 def _zygote(control: socket.socket, graph: Graph, max_rows: int, cpu_seconds: int) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the children
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, which closes us
@@ -287,15 +294,7 @@ def _zygote(control: socket.socket, graph: Graph, max_rows: int, cpu_seconds: in
         if not msg:
             return  # the server closed its end
         for fd in fds:
-            if os.fork() == 0:
-                code = 0
-                try:
-                    control.close()
-                    _child(fd, graph, max_rows, cpu_seconds)
-                except BaseException:
-                    code = 1
-                finally:
-                    os._exit(code)
+            _fork(control, _child, fd, graph, max_rows, cpu_seconds)
             os.close(fd)
 
 
