@@ -7,6 +7,7 @@ nowhere else: exit 1 for bad data, exit 2 for bad usage.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -142,6 +143,18 @@ def stats(settings: Settings, fmt: str) -> None:
 
     counts = compute(load_build(settings.build_path).graph)
     click.echo(json.dumps(counts, indent=2) if fmt == "json" else format_text(counts))
+
+
+def backend_options(func: F) -> F:
+    """Add --store and --endpoint: where the graph is queried [default: the build]."""
+    func = click.option(
+        "--endpoint", metavar="URL",
+        help="Query this SPARQL 1.1 endpoint instead of the build (e.g. an Oxigraph "
+             "server's http://127.0.0.1:7878/query).")(func)
+    return click.option(
+        "--store", metavar="oxigraph:DIR",
+        help="Query the on-disk Oxigraph store in DIR (filled by 'kg load --store') "
+             "instead of the build in memory.")(func)
 
 
 def selection_options(func: F) -> F:
@@ -338,11 +351,13 @@ def queries_command(settings: Settings, fmt: str, queries_dir: Path | None) -> N
               help="Print the query with its parameters bound, and PREFIX lines for the "
                    "prefixes it uses, instead of running it.")
 @queries_option
+@backend_options
 @pass_settings
 @_errors
 def query_command(settings: Settings, query: str | None, text: str | None,
                   params: tuple[tuple[str, str], ...], fmt: str | None, max_rows: int | None,
-                  show: bool, queries_dir: Path | None) -> None:
+                  show: bool, queries_dir: Path | None, store: str | None,
+                  endpoint: str | None) -> None:
     """Run a SPARQL query over the built graph: a named query (see 'kg queries'), a
     .rq file, or -e TEXT.
 
@@ -359,9 +374,9 @@ def query_command(settings: Settings, query: str | None, text: str | None,
     """
     import sys
 
-    from .queries import default_format, execute, parse_query, prepare, resolve, serialize
+    from .queries import default_format, parse_query, resolve, run_checked, serialize
     from .queries import standalone as with_prefixes
-    from .store import load_build
+    from .store import open_backend
 
     if (query is None) == (text is None):
         raise UsageError("give one query: a NAME, a FILE.rq, or -e TEXT")
@@ -375,7 +390,8 @@ def query_command(settings: Settings, query: str | None, text: str | None,
     if show:
         click.echo(with_prefixes(bound))
         return
-    result = execute(load_build(settings.build_path).graph, prepare(bound), max_rows=max_rows)
+    backend = open_backend(settings.build_path, store=store, endpoint=endpoint)
+    result = run_checked(backend, bound, max_rows=max_rows)
     data = serialize(result, fmt or default_format(result, terminal=sys.stdout.isatty()))
     sys.stdout.buffer.write(data)
     sys.stdout.flush()
@@ -439,6 +455,50 @@ def serve_command(settings: Settings, host: str, port: int, timeout: float, max_
                    "query the graph", err=True)
     serve(server)
     click.echo("kg: stopped", err=True)
+
+
+@cli.command("load")
+@click.option("--store", metavar="oxigraph:DIR",
+              help="Load into an embedded Oxigraph store in DIR (created if missing; its "
+                   "content is replaced).")
+@click.option("--endpoint", metavar="URL",
+              help="Load into a SPARQL 1.1 Graph Store Protocol endpoint (its default graph "
+                   "is replaced), e.g. an Oxigraph server's http://127.0.0.1:7878/store.")
+@click.option("--batch", type=click.IntRange(min=1), default=50_000, show_default=True,
+              help="Triples per request to an endpoint.")
+@pass_settings
+@_errors
+def load(settings: Settings, store: str | None, endpoint: str | None, batch: int) -> None:
+    """Load the built graph into an Oxigraph store or a SPARQL endpoint, so that
+    'kg query --store/--endpoint' can query it there.
+
+    \b
+    Examples:
+      kg load --store oxigraph:build/oxigraph
+      kg load --endpoint http://127.0.0.1:7878/store
+    """
+    import time
+
+    from .build import GRAPH_NT
+    from .store import EndpointBackend, OxigraphBackend, parse_store, read_manifest
+
+    if (store is None) == (endpoint is None):
+        raise UsageError("give --store oxigraph:DIR or --endpoint URL")
+    manifest = read_manifest(settings.build_path)
+    source = settings.build_path / GRAPH_NT
+    total = int(manifest.get("triples", 0))
+    t0 = time.perf_counter()
+    if store:
+        loaded = OxigraphBackend(parse_store(store), create=True).load(source)
+        where = store
+    else:
+        assert endpoint is not None
+        with click.progressbar(length=total, label=f"loading {total} triples",
+                               file=sys.stderr) as bar:
+            loaded = EndpointBackend(endpoint).load(source, batch=batch, progress=bar.update)
+        where = endpoint
+    click.echo(f"loaded {loaded} triples into {where} in {time.perf_counter() - t0:.2f}s",
+               err=True)
 
 
 def main() -> None:

@@ -57,6 +57,8 @@ if TYPE_CHECKING:
     from rdflib.plugins.sparql.sparql import Query
     from rdflib.term import Node
 
+    from .store import Backend
+
 #: The longest query text kg accepts, in bytes of UTF-8 (64 KiB): from the command line,
 #: the Python API and the HTTP endpoint alike.
 MAX_QUERY_BYTES = 64 * 1024
@@ -695,7 +697,7 @@ def execute(graph: Graph, query: Query, *, max_rows: int | None = None) -> Query
         if form == "ASK":
             return QueryResult(form, boolean=bool(result.askAnswer))
         if form in ("CONSTRUCT", "DESCRIBE"):
-            return _graph_result(form, result.graph, max_rows)
+            return graph_result(form, result.graph, max_rows)
         names = tuple(str(v) for v in result.vars or ())
         rows: list[dict[str, Node | None]] = []
         truncated = False
@@ -713,7 +715,7 @@ def execute(graph: Graph, query: Query, *, max_rows: int | None = None) -> Query
         raise QueryError(f"query failed: {_first_line(exc)}") from None
 
 
-def _graph_result(form: str, graph: Graph | None, max_rows: int | None) -> QueryResult:
+def graph_result(form: str, graph: Graph | None, max_rows: int | None) -> QueryResult:
     from rdflib import Graph
 
     from .vocab import bind_prefixes
@@ -732,6 +734,18 @@ def run(graph: Graph, query: str | Path | NamedQuery,
     """Resolve ``query`` (a name, a ``.rq`` file or text; see :func:`resolve`), bind
     ``params``, check and run it over ``graph``."""
     return execute(graph, prepare(resolve(query, directory).bind(params)), max_rows=max_rows)
+
+
+def run_checked(backend: Backend, text: str, *, max_rows: int | None = None) -> QueryResult:
+    """Check bound query ``text`` (see :func:`prepare`) and run it on ``backend``: the
+    build in memory, an Oxigraph store or a SPARQL endpoint (:mod:`kg.store`). The
+    check happens here, before any backend sees the query."""
+    from .store import MemoryBackend
+
+    prepared = prepare(text)
+    if isinstance(backend, MemoryBackend):
+        return execute(backend.build.graph, prepared, max_rows=max_rows)
+    return backend.run(standalone(text), form_of(prepared), max_rows)
 
 
 # --------------------------------------------------------------------------- formats

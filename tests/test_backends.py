@@ -1,0 +1,175 @@
+"""The same named queries on every backend: the build in memory, an embedded Oxigraph
+store, and a real Oxigraph server on 127.0.0.1 loaded through the Graph Store Protocol."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from rdflib import Literal
+
+from kg.cli import cli
+from kg.errors import BuildNotFoundError, DataError, QueryRefused, UsageError
+from kg.queries import QueryResult, load_queries, run_checked
+from kg.store import (
+    Backend,
+    EndpointBackend,
+    MemoryBackend,
+    OxigraphBackend,
+    load_build,
+    open_backend,
+)
+
+from .conftest import REPO
+
+NAMED = load_queries(REPO / "queries")
+#: separators of the GROUP_CONCATs in the named queries: their order is the engine's
+_CONCAT = re.compile(r"; |, | \| | ")
+OXIGRAPH = shutil.which("oxigraph", path=os.path.dirname(sys.executable)) or shutil.which(
+    "oxigraph")
+
+
+def canonical(result: QueryResult) -> object:
+    """A result compared across engines: rows as a multiset of tuples, with the parts of
+    concatenated strings sorted (GROUP_CONCAT's order is up to the engine)."""
+    if result.boolean is not None:
+        return result.boolean
+    if result.graph is not None:
+        return sorted(_cell(t) for triple in result.graph for t in triple)
+    out = Counter()
+    for row in result.rows:
+        cells = []
+        for name in result.vars:
+            term = row.get(name)
+            if isinstance(term, Literal) and term.datatype is None and not term.language:
+                cells.append(" ".join(sorted(_CONCAT.split(str(term)))))
+            else:
+                cells.append(_cell(term))
+        out[tuple(cells)] += 1
+    return out
+
+
+def _cell(term: object) -> str:
+    """A term for comparison. Oxigraph stores xsd:nonNegativeInteger values (the offsets)
+    as xsd:integer, so integers compare by value."""
+    if term is None:
+        return ""
+    if isinstance(term, Literal) and isinstance(term.toPython(), int) \
+            and not isinstance(term.toPython(), bool):
+        return f"int:{term.toPython()}"
+    return term.n3()  # type: ignore[attr-defined,no-any-return]
+
+
+@pytest.fixture(scope="module")
+def oxigraph_store(build_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Backend:
+    path = tmp_path_factory.mktemp("ox") / "store"
+    store = OxigraphBackend(path, create=True)
+    assert store.load(build_dir / "graph.nt") == len(load_build(build_dir).graph)
+    return store
+
+
+def _answers_match(backend: Backend, memory: Backend, name: str) -> None:
+    text = NAMED[name].bind({})
+    want, got = run_checked(memory, text), run_checked(backend, text)
+    assert got.type == want.type
+    assert canonical(got) == canonical(want), name
+
+
+@pytest.mark.parametrize("name", sorted(NAMED))
+def test_oxigraph_store_answers_as_memory(oxigraph_store: Backend, built, name: str) -> None:  # type: ignore[no-untyped-def]
+    _answers_match(oxigraph_store, MemoryBackend(built), name)
+
+
+def test_queries_are_checked_before_any_backend(oxigraph_store: Backend) -> None:
+    with pytest.raises(QueryRefused, match="SERVICE"):
+        run_checked(oxigraph_store,
+                    "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }")
+    with pytest.raises(QueryRefused):
+        run_checked(oxigraph_store, "CLEAR DEFAULT")
+
+
+def test_store_and_endpoint_errors(tmp_path: Path, build_dir: Path) -> None:
+    with pytest.raises(UsageError, match="expected oxigraph:DIRECTORY"):
+        open_backend(build_dir, store="sqlite:x")
+    with pytest.raises(BuildNotFoundError, match="run 'kg load --store"):
+        open_backend(build_dir, store=f"oxigraph:{tmp_path / 'none'}")
+    with pytest.raises(UsageError, match="not both"):
+        open_backend(build_dir, store="oxigraph:x", endpoint="http://127.0.0.1:1/")
+    with pytest.raises(UsageError, match="not an http"):
+        open_backend(build_dir, endpoint="file:///etc/passwd")
+    with pytest.raises(DataError, match="cannot reach http://127.0.0.1:"):
+        run_checked(EndpointBackend(f"http://127.0.0.1:{_free_port()}/query"),
+                    "ASK { ?s ?p ?o }")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Oxigraph server (PyPI 'oxigraph') on a free loopback port."""
+    if OXIGRAPH is None:
+        pytest.skip("the oxigraph server binary is not installed (pip install oxigraph)")
+    port = _free_port()
+    location = tmp_path_factory.mktemp("oxserver")
+    proc = subprocess.Popen([OXIGRAPH, "serve", "--location", str(location), "--bind",
+                             f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                urllib.request.urlopen(base + "/query?query=ASK%7B%7D", timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    pytest.fail("the oxigraph server did not start")
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_load_into_a_real_oxigraph_server_and_query_it(oxigraph_server: str, build_dir: Path,
+                                                       built) -> None:  # type: ignore[no-untyped-def]
+    runner = CliRunner()
+    result = runner.invoke(cli, ["load", "--endpoint", oxigraph_server + "/store", "--batch",
+                                 "1000", "--build-dir", str(build_dir)])
+    assert result.exit_code == 0, result.output
+    assert f"loaded {len(built.graph)} triples" in result.stderr
+    endpoint = EndpointBackend(oxigraph_server + "/query")
+    count = run_checked(endpoint, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    assert int(count.rows[0]["n"]) == len(built.graph)  # type: ignore[arg-type]
+    memory = MemoryBackend(built)
+    for name in sorted(NAMED):
+        _answers_match(endpoint, memory, name)
+    # loading again replaces the graph (PUT, then POST): no duplicates, same size
+    assert runner.invoke(cli, ["load", "--endpoint", oxigraph_server + "/store",
+                               "--build-dir", str(build_dir)]).exit_code == 0
+    count = run_checked(endpoint, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    assert int(count.rows[0]["n"]) == len(built.graph)  # type: ignore[arg-type]
+    out = runner.invoke(cli, ["query", "specialists", "--endpoint", oxigraph_server + "/query",
+                              "--format", "csv", "--build-dir", str(build_dir)])
+    assert out.exit_code == 0 and "phlebologist" in out.stdout
+
+
+def test_kg_load_needs_one_target(build_dir: Path) -> None:
+    result = CliRunner().invoke(cli, ["load", "--build-dir", str(build_dir)])
+    assert result.exit_code == 2 and "give --store oxigraph:DIR or --endpoint URL" in \
+        result.stderr
