@@ -203,10 +203,11 @@ def selection_options(func: F) -> F:
 @click.option("--no-provenance", is_flag=True,
               help="RDF formats: leave out statement, evidence and document nodes.")
 @selection_options
+@backend_options
 @pass_settings
 @_errors
 def export(settings: Settings, fmt: str, output: Path | None, no_provenance: bool,
-           selection: Any) -> None:
+           selection: Any, store: str | None, endpoint: str | None) -> None:
     """Export the graph, or the part the selection options pick, in a format other
     tools read.
 
@@ -221,11 +222,11 @@ def export(settings: Settings, fmt: str, output: Path | None, no_provenance: boo
       kg export --path diuretics "leg cramp" --format csv
     """
     from .export import export_files, save
-    from .store import load_build
+    from .store import open_backend
     from .subgraph import select
 
-    graph = select(load_build(settings.build_path).graph, selection,
-                   provenance=not no_provenance)
+    source = open_backend(settings.build_path, store=store, endpoint=endpoint).graph()
+    graph = select(source, selection, provenance=not no_provenance)
     written = save(export_files(graph, fmt), output, FORMATS[fmt])
     for path in written:
         click.echo(f"wrote {display_path(path)}", err=True)
@@ -245,10 +246,12 @@ def export(settings: Settings, fmt: str, output: Path | None, no_provenance: boo
               show_default=True,
               help="Draw at most N entities, the most connected ones (0: no limit).")
 @selection_options
+@backend_options
 @pass_settings
 @_errors
 def viz(settings: Settings, input_: str | None, fmt: str | None, output: Path | None,
-        title: str | None, max_nodes: int, selection: Any) -> None:
+        title: str | None, max_nodes: int, selection: Any, store: str | None,
+        endpoint: str | None) -> None:
     """Draw the graph as one interactive HTML page that works offline.
 
     The page needs no network: colours and shapes by class, a legend, the evidence
@@ -265,14 +268,16 @@ def viz(settings: Settings, input_: str | None, fmt: str | None, output: Path | 
 
     from .build import write_atomic
     from .paths import ONTOLOGY
-    from .store import load_build
+    from .store import open_backend
     from .subgraph import select
     from .viz import build_view, read_graph, render
     from .vocab import load_ontology
 
     ontology = None
     if input_ is None:
-        graph = load_build(settings.build_path).graph
+        graph = open_backend(settings.build_path, store=store, endpoint=endpoint).graph()
+    elif store or endpoint:
+        raise UsageError("--input draws a file: give it without --store or --endpoint")
     else:
         graph = read_graph(input_, fmt, stdin=sys.stdin.buffer)
         try:  # labels and classes of kg's terms, for a graph that left the ontology out

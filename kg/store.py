@@ -124,17 +124,21 @@ class OxigraphBackend:
         if not create and not path.is_dir():
             raise BuildNotFoundError(f"no Oxigraph store in {path}: run 'kg load --store "
                                      f"oxigraph:{path}' first")
-        try:
-            self.store = pyoxigraph.Store(str(path))
+        try:  # queries open the store read-only: several processes may read at once
+            self.store = (pyoxigraph.Store(str(path)) if create
+                          else pyoxigraph.Store.read_only(str(path)))
         except OSError as exc:
             raise DataError(f"cannot open the Oxigraph store in {path}: {exc}") from None
         self.path = path
         self.label = f"oxigraph:{path}"
+        self._writable = create
 
     def load(self, nt_path: Path) -> int:
         """Replace the store's content with the N-Triples file ``nt_path``."""
         import pyoxigraph
 
+        if not self._writable:
+            raise UsageError(f"the Oxigraph store in {self.path} is open read-only")
         self.store.clear()
         self.store.bulk_load(path=str(nt_path), format=pyoxigraph.RdfFormat.N_TRIPLES)
         self.store.optimize()

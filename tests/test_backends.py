@@ -173,3 +173,40 @@ def test_kg_load_needs_one_target(build_dir: Path) -> None:
     result = CliRunner().invoke(cli, ["load", "--build-dir", str(build_dir)])
     assert result.exit_code == 2 and "give --store oxigraph:DIR or --endpoint URL" in \
         result.stderr
+
+
+@pytest.mark.parametrize("command", ["export", "viz"])
+def test_export_and_viz_from_an_oxigraph_store(oxigraph_store: OxigraphBackend, graph,  # type: ignore[no-untyped-def]
+                                               build_dir: Path, tmp_path: Path,
+                                               command: str) -> None:
+    from rdflib import Graph as RdfGraph
+    from rdflib.compare import isomorphic
+
+    from kg.subgraph import Selection, select
+
+    target = tmp_path / ("out.ttl" if command == "export" else "out.html")
+    args = [command, "--store", f"oxigraph:{oxigraph_store.path}", "--around", "eclampsia",
+            "-o", str(target), "--build-dir", str(build_dir)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    if command == "export":
+        want = select(graph, Selection(around="eclampsia"))
+        got = RdfGraph().parse(target)
+        assert len(got) == len(want)
+        assert isomorphic(_ints(got), _ints(want))
+    else:
+        assert "very high blood pressure" in target.read_text(encoding="utf-8")
+
+
+def _ints(g):  # type: ignore[no-untyped-def]
+    """``g`` with integer literals retyped xsd:integer (Oxigraph's storage does that)."""
+    from rdflib import XSD
+    from rdflib import Graph as RdfGraph
+
+    out = RdfGraph()
+    for s, p, o in g:
+        if isinstance(o, Literal) and isinstance(o.toPython(), int) \
+                and not isinstance(o.toPython(), bool):
+            o = Literal(o.toPython(), datatype=XSD.integer)
+        out.add((s, p, o))
+    return out
