@@ -18,7 +18,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -224,14 +224,14 @@ class Compiled:
         return g
 
 
-def compile_data(data_dir: Path) -> Compiled:
+def compile_data(data_dir: Path, progress: Callable[[int], None] | None = None) -> Compiled:
     """Read the data directory and compile its graph, ontology included."""
     check_data_dir(data_dir)
     ontology = load_ontology(data_dir / ONTOLOGY)
     if any(isinstance(term, BNode) for triple in ontology for term in triple):
         raise DataError(f"{data_dir / ONTOLOGY}: blank nodes are not allowed (the build must "
                         "be byte-identical); give every node an IRI")
-    corpus = load_corpus(data_dir, vocabulary(ontology))
+    corpus = load_corpus(data_dir, vocabulary(ontology), progress)
     lines = set(rdflib_lines(ontology))
     lines.update(corpus_lines(corpus))
     inputs = [data_dir / ONTOLOGY, *corpus.inputs]
@@ -271,15 +271,17 @@ def serialize_ttl(ntriples: bytes | list[str]) -> bytes:
     return nt.turtle(lines, {prefix: str(ns) for prefix, ns in PREFIXES.items()})
 
 
-def build(data_dir: Path, build_dir: Path) -> BuildResult:
+def build(data_dir: Path, build_dir: Path,
+          progress: Callable[[int], None] | None = None) -> BuildResult:
     """Compile ``data_dir`` into ``build_dir``: graph.nt, graph.ttl and manifest.json.
 
     Everything is computed before anything is written, and each file replaces the
     old one atomically, so a failed build leaves the previous build as it was.
+    ``progress(1)`` is called after each facts file is read.
     """
     t0 = time.perf_counter()
     with _no_gc():
-        compiled = compile_data(data_dir)
+        compiled = compile_data(data_dir, progress)
         ttl = serialize_ttl(compiled.lines)
     corpus = compiled.corpus
     manifest = {

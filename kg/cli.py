@@ -24,6 +24,9 @@ from .viz import DEFAULT_MAX_NODES, INPUT_FORMATS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: 'kg build' shows a progress bar from this many facts files on
+PROGRESS_FROM_FILES = 50
+
 
 @dataclass
 class Settings:
@@ -99,8 +102,16 @@ def build(settings: Settings) -> None:
     leaves the previous one in place.
     """
     from .build import build as run_build
+    from .facts import facts_files
 
-    result = run_build(settings.data_dir, settings.build_path)
+    data_dir = settings.data_dir
+    files = len(facts_files(data_dir))
+    if files < PROGRESS_FROM_FILES:
+        result = run_build(data_dir, settings.build_path)
+    else:  # a corpus: show progress on standard error (click hides the bar off a terminal)
+        with click.progressbar(length=files, label=f"reading {files} facts files",
+                               file=sys.stderr) as bar:
+            result = run_build(data_dir, settings.build_path, progress=bar.update)
     click.echo(f"built {result.triples} triples ({result.facts} facts, {result.entities} "
                f"entities, {result.documents} document(s)) in {result.seconds:.2f}s "
                f"-> {display_path(result.build_dir)}/", err=True)

@@ -12,7 +12,7 @@ import hashlib
 import multiprocessing
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -396,12 +396,19 @@ class _Reader:
 # --------------------------------------------------------------------------- the corpus
 
 
-def load_corpus(data_dir: Path, vocab: Vocabulary) -> Corpus:
-    """Read every ``facts/*.yaml`` of ``data_dir`` into a checked :class:`Corpus`."""
+def facts_files(data_dir: Path) -> list[Path]:
+    """The facts files of ``data_dir``, in the order they are read."""
     facts_dir = data_dir / FACTS
-    files = sorted(facts_dir.glob("*.yaml")) + sorted(facts_dir.glob("*.yml"))
+    return sorted(facts_dir.glob("*.yaml")) + sorted(facts_dir.glob("*.yml"))
+
+
+def load_corpus(data_dir: Path, vocab: Vocabulary,
+                progress: Callable[[int], None] | None = None) -> Corpus:
+    """Read every ``facts/*.yaml`` of ``data_dir`` into a checked :class:`Corpus`;
+    ``progress(1)`` is called after each file."""
+    files = facts_files(data_dir)
     if not files:
-        raise DataError(f"no facts files (*.yaml) in {facts_dir}")
+        raise DataError(f"no facts files (*.yaml) in {data_dir / FACTS}")
     documents: dict[str, Document] = {}
     entities: dict[str, Entity] = {}
     facts: dict[tuple[str, str], Fact] = {}
@@ -409,6 +416,8 @@ def load_corpus(data_dir: Path, vocab: Vocabulary) -> Corpus:
     references: list[tuple[Path, int, str, str]] = []  # file, line, entity id, what
 
     for result in _read_files(files, data_dir, vocab):
+        if progress is not None:
+            progress(1)
         path, document = result.path, result.document
         if document.id in documents:
             other = documents[document.id].facts_file

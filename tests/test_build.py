@@ -139,3 +139,9 @@ def test_outputs_are_readable_like_any_new_file(tmp_path: Path) -> None:
     os.umask(mask)
     for name in (GRAPH_NT, GRAPH_TTL, MANIFEST):
         assert (out / name).stat().st_mode & 0o777 == 0o666 & ~mask, name
+
+
+def test_progress_is_reported_per_facts_file(tmp_path: Path) -> None:
+    calls: list[int] = []
+    kg.build_graph(DATA, tmp_path / "b", progress=calls.append)
+    assert calls == [1] * len(list((DATA / "facts").glob("*.yaml")))
