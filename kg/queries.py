@@ -43,7 +43,7 @@ import functools
 import io
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -699,20 +699,26 @@ def execute(graph: Graph, query: Query, *, max_rows: int | None = None) -> Query
         if form in ("CONSTRUCT", "DESCRIBE"):
             return graph_result(form, result.graph, max_rows)
         names = tuple(str(v) for v in result.vars or ())
-        rows: list[dict[str, Node | None]] = []
-        truncated = False
-        for row in result:
-            if max_rows is not None and len(rows) >= max_rows:
-                truncated = True
-                break
-            rows.append(dict(zip(names, row, strict=True)))  # type: ignore[arg-type]
-        return QueryResult(form, vars=names, rows=rows, truncated=truncated)
+        return select_result(names, (dict(zip(names, row, strict=True))  # type: ignore[arg-type]
+                                     for row in result), max_rows)
     except QueryError:
         raise
     except RecursionError:
         raise QueryError("query failed: nested too deeply") from None
     except Exception as exc:  # rdflib raises many exception types while evaluating
         raise QueryError(f"query failed: {_first_line(exc)}") from None
+
+
+def select_result(names: tuple[str, ...], rows: Iterable[dict[str, Node | None]],
+                  max_rows: int | None) -> QueryResult:
+    """A SELECT result of ``rows``, cut at ``max_rows`` (then ``truncated``); the rows
+    are read lazily, so what lies past the cut is never converted."""
+    kept: list[dict[str, Node | None]] = []
+    for row in rows:
+        if max_rows is not None and len(kept) >= max_rows:
+            return QueryResult("SELECT", vars=names, rows=kept, truncated=True)
+        kept.append(row)
+    return QueryResult("SELECT", vars=names, rows=kept)
 
 
 def graph_result(form: str, graph: Graph | None, max_rows: int | None) -> QueryResult:

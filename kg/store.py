@@ -192,7 +192,7 @@ class EndpointBackend:
             raise DataError(f"cannot reach {self.url}: {reason}") from None
 
     def run(self, text: str, form: str, max_rows: int | None) -> QueryResult:
-        from .queries import QueryResult
+        from .queries import QueryResult, select_result
 
         if form in ("CONSTRUCT", "DESCRIBE"):
             graph = bind_prefixes(Graph())
@@ -202,14 +202,9 @@ class EndpointBackend:
         if form == "ASK":
             return QueryResult(form, boolean=bool(data.get("boolean")))
         names = tuple(data.get("head", {}).get("vars", []))
-        rows: list[dict[str, Node | None]] = []
-        truncated = False
-        for binding in data.get("results", {}).get("bindings", []):
-            if max_rows is not None and len(rows) >= max_rows:
-                truncated = True
-                break
-            rows.append({n: _json_term(binding[n]) if n in binding else None for n in names})
-        return QueryResult(form, vars=names, rows=rows, truncated=truncated)
+        return select_result(names, ({n: _json_term(b[n]) if n in b else None for n in names}
+                                     for b in data.get("results", {}).get("bindings", [])),
+                             max_rows)
 
     def graph(self) -> Graph:
         return self.run("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", "CONSTRUCT", None).graph \
@@ -291,7 +286,7 @@ def _oxigraph_term(term: Any) -> Node | None:
 
 
 def _oxigraph_result(result: Any, form: str, max_rows: int | None) -> QueryResult:
-    from .queries import QueryResult
+    from .queries import QueryResult, select_result
 
     if form == "ASK":
         return QueryResult(form, boolean=bool(result))
@@ -302,14 +297,8 @@ def _oxigraph_result(result: Any, form: str, max_rows: int | None) -> QueryResul
                        _oxigraph_term(t.object)))
         return _capped_graph(form, graph, max_rows)
     names = tuple(v.value for v in result.variables)
-    rows: list[dict[str, Node | None]] = []
-    truncated = False
-    for solution in result:
-        if max_rows is not None and len(rows) >= max_rows:
-            truncated = True
-            break
-        rows.append({n: _oxigraph_term(solution[n]) for n in names})
-    return QueryResult(form, vars=names, rows=rows, truncated=truncated)
+    return select_result(names, ({n: _oxigraph_term(solution[n]) for n in names}
+                                 for solution in result), max_rows)
 
 
 def _capped_graph(form: str, graph: Graph, max_rows: int | None) -> QueryResult:
