@@ -48,7 +48,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from xml.sax.saxutils import escape, quoteattr
 
 from .errors import DataError, KgError, QueryError, QueryRefused, UsageError, display_path
 
@@ -793,6 +792,8 @@ def _json_term(term: Node) -> dict[str, str]:
 
 
 def _xml(result: QueryResult) -> bytes:
+    from xml.sax.saxutils import quoteattr  # imported here: it pulls in urllib
+
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
            '<sparql xmlns="http://www.w3.org/2005/sparql-results#">']
     if result.type == "ASK":
@@ -812,6 +813,8 @@ def _xml(result: QueryResult) -> bytes:
 
 
 def _xml_term(term: Node) -> str:
+    from xml.sax.saxutils import escape, quoteattr
+
     from rdflib import BNode, Literal
 
     if isinstance(term, Literal):
