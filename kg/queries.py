@@ -49,7 +49,15 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import DataError, KgError, QueryError, QueryRefused, UsageError, display_path
+from .errors import (
+    DataError,
+    KgError,
+    QueryError,
+    QueryRefused,
+    UsageError,
+    display_path,
+    first_line,
+)
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -591,7 +599,7 @@ def prepare(text: str) -> Query:
     except ParseBaseException as exc:
         raise QueryError(f"malformed query: {_parse_message(exc)}") from None
     except ValueError as exc:  # a codepoint escape (\\uXXXX) that names no code point
-        raise QueryError(f"malformed query: {_first_line(exc)}") from None
+        raise QueryError(f"malformed query: {first_line(exc)}") from None
     except RecursionError:
         raise QueryError("malformed query: nested too deeply") from None
     _refuse(parsed)
@@ -600,7 +608,7 @@ def prepare(text: str) -> Query:
     except RecursionError:
         raise QueryError("malformed query: nested too deeply") from None
     except Exception as exc:  # rdflib raises bare Exceptions (e.g. an unknown prefix)
-        raise QueryError(f"malformed query: {_first_line(exc)}") from None
+        raise QueryError(f"malformed query: {first_line(exc)}") from None
     _refuse(query.algebra)
     return query
 
@@ -629,14 +637,9 @@ def _refuse(tree: Any) -> None:
 
 
 def _parse_message(exc: Exception) -> str:
-    text = _first_line(exc)
+    text = first_line(exc)
     return re.sub(r"\s*\(at char \d+\), \(line:(\d+), col:(\d+)\)",
                   r" at line \1, column \2", text)
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
 
 
 # --------------------------------------------------------------------------- running
@@ -705,7 +708,7 @@ def execute(graph: Graph, query: Query, *, max_rows: int | None = None) -> Query
     except RecursionError:
         raise QueryError("query failed: nested too deeply") from None
     except Exception as exc:  # rdflib raises many exception types while evaluating
-        raise QueryError(f"query failed: {_first_line(exc)}") from None
+        raise QueryError(f"query failed: {first_line(exc)}") from None
 
 
 def select_result(names: tuple[str, ...], rows: Iterable[dict[str, Node | None]],

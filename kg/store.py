@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from rdflib import Graph
 
 from .build import GRAPH_NT, MANIFEST
-from .errors import BuildNotFoundError, DataError, QueryError, UsageError
+from .errors import BuildNotFoundError, DataError, QueryError, UsageError, first_line
 from .vocab import bind_prefixes
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ class OxigraphBackend:
             result = self.store.query(text)
             return _oxigraph_result(result, form, max_rows)
         except (OSError, SyntaxError, ValueError) as exc:
-            raise QueryError(f"query failed: {_first_line(exc)}") from None
+            raise QueryError(f"query failed: {first_line(exc)}") from None
 
     def graph(self) -> Graph:
         import pyoxigraph
@@ -319,11 +319,6 @@ def _json_term(value: dict[str, str]) -> Node:
         return Literal(value["value"], lang=value["xml:lang"])
     dt = value.get("datatype")
     return Literal(value["value"], datatype=URIRef(dt) if dt and dt != _XSD_STRING else None)
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
 
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"

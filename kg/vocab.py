@@ -13,7 +13,7 @@ from pathlib import Path
 from rdflib import OWL, RDF, RDFS, Graph, Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS, XSD
 
-from .errors import DataError
+from .errors import DataError, first_line
 
 BASE = "https://w3id.org/health-kg/"
 KG = Namespace(BASE + "ontology#")
@@ -109,7 +109,7 @@ def load_ontology(path: Path) -> Graph:
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except Exception as exc:  # rdflib raises many parser exception types
-        raise DataError(f"{path}: not valid Turtle: {_first_line(exc)}") from None
+        raise DataError(f"{path}: not valid Turtle: {first_line(exc)}") from None
     return graph
 
 
@@ -143,8 +143,3 @@ def vocabulary(ontology: Graph) -> Vocabulary:
             raise DataError(f"ontology: relation kg:{name} needs a kg: domain and range")
         relations[name] = Relation(name, d, r)
     return Vocabulary(classes=classes, relations=relations, qualifiers=qualifiers)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
