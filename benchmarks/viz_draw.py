@@ -135,8 +135,8 @@ def synthetic_graph(nodes: int, facts_per_node: float = 2.0, seed: int = 1,
                        (sel, OA.prefix, Literal(f"In sentence {n}, ")),
                        (sel, OA.suffix, Literal(", the text says.")),
                        (pos, RDF.type, OA.TextPositionSelector),
-                       (pos, OA.start, Literal(n * 80, datatype=XSD.nonNegativeInteger)),
-                       (pos, OA.end, Literal(n * 80 + 60, datatype=XSD.nonNegativeInteger))):
+                       (pos, OA.start, Literal(n * 80, datatype=XSD.integer)),
+                       (pos, OA.end, Literal(n * 80 + 60, datatype=XSD.integer))):
             g.add(triple)
         if n % 10 == 0:
             g.add((st, URIRef(KG + "population"), pops[n % len(pops)]))

@@ -93,7 +93,9 @@ class _T:
     note = nt.iri(str(SKOS.editorialNote))
     negated = nt.iri(str(KG.negated))
     true = nt.boolean(True)
-    non_negative = str(XSD.nonNegativeInteger)
+    # xsd:integer, not xsd:nonNegativeInteger: stores such as Oxigraph keep only the
+    # primitive type, and the graph must come back from any store as it went in
+    integer = str(XSD.integer)
 
 
 def _en(text: str) -> str:
@@ -119,8 +121,8 @@ def _evidence(statement: str, doc_id: str, quotes: tuple[Quote, ...]) -> Iterato
         yield line(quote_sel, t.prefix, nt.literal(q.prefix))
         yield line(quote_sel, t.suffix, nt.literal(q.suffix))
         yield line(pos_sel, t.rdf_type, t.position_selector)
-        yield line(pos_sel, t.start, nt.integer(q.start, t.non_negative))
-        yield line(pos_sel, t.end, nt.integer(q.end, t.non_negative))
+        yield line(pos_sel, t.start, nt.integer(q.start, t.integer))
+        yield line(pos_sel, t.end, nt.integer(q.end, t.integer))
 
 
 def _statement(st: str, s: str, p: str, o: str, ident: str) -> Iterator[str]:
@@ -141,7 +143,7 @@ def _document(doc: Document) -> Iterator[tuple[URIRef, URIRef, URIRef | Literal]
     yield d, DCTERMS["format"], Literal("text/plain; charset=utf-8")
     yield d, KG.sha256, Literal(doc.sha256)
     yield d, KG.sourcePath, Literal(doc.source)
-    yield d, KG.characterCount, Literal(len(doc.text), datatype=XSD.nonNegativeInteger)
+    yield d, KG.characterCount, Literal(len(doc.text), datatype=XSD.integer)
     yield d, KG.machineTranslated, Literal(doc.machine_translated)
     if doc.translated_from:
         yield d, KG.translatedFrom, Literal(doc.translated_from, datatype=XSD.language)

@@ -74,7 +74,7 @@ def test_shapes_catch_a_missing_truthy_triple(build_dir: Path) -> None:
     assert any("truthy triple is missing" in p for p in problems)
 
 
-_NON_NEGATIVE = URIRef("http://www.w3.org/2001/XMLSchema#nonNegativeInteger")
+_INTEGER = URIRef("http://www.w3.org/2001/XMLSchema#integer")
 
 
 def _position(b: Build, fact: str) -> URIRef:
@@ -86,7 +86,7 @@ def test_grounding_catches_shifted_offsets(build_dir: Path) -> None:
     b = _fresh(build_dir)
     pos = _position(b, "epilepsy-causes-cramps")
     start = b.graph.value(pos, OA.start).toPython()  # type: ignore[union-attr]
-    b.graph.set((pos, OA.start, Literal(start + 1, datatype=_NON_NEGATIVE)))
+    b.graph.set((pos, OA.start, Literal(start + 1, datatype=_INTEGER)))
     problems = kg.validate_build(b, DATA, shapes=False).problems["grounding"]
     assert len(problems) == 1
     assert "not the quote" in problems[0] and "epilepsy-causes-cramps" in problems[0]
