@@ -18,7 +18,8 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, VOID
 from .errors import FactsError
 from .facts import Corpus, read_yaml
 from .mappings import MappingSet
-from .vocab import BASE, KG, KGD, KGR, PREFIXES
+from .prefixes import BASE
+from .vocab import KG, KGD, KGR, PREFIXES
 
 DATASET_FILE = "dataset.yaml"
 DATASET = URIRef(BASE + "dataset")

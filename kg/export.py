@@ -156,7 +156,7 @@ KGX_EDGE_COLUMNS = ("id", "subject", "predicate", "object", "original_predicate"
 
 
 def _curie(iri: str) -> str:
-    from .vocab import curie
+    from .prefixes import curie
 
     return curie(iri)
 

@@ -25,7 +25,8 @@ from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, PROV, SKOS, VOID
 from rdflib.term import Node
 
-from .vocab import KG, OA, QUALIFIERS, curie
+from .prefixes import curie
+from .vocab import KG, OA, QUALIFIERS
 
 if TYPE_CHECKING:
     import networkx as nx

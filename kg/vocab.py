@@ -11,42 +11,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import OWL, RDF, RDFS, Graph, Namespace, URIRef
-from rdflib.namespace import DCTERMS, PROV, SKOS, XSD
 
 from .errors import DataError, first_line
+from .prefixes import NAMESPACES
 
-BASE = "https://w3id.org/health-kg/"
-KG = Namespace(BASE + "ontology#")
-KGR = Namespace(BASE + "resource/")
-KGD = Namespace(BASE + "doc/")
-OA = Namespace("http://www.w3.org/ns/oa#")
-SCHEMA = Namespace("https://schema.org/")
-WD = Namespace("http://www.wikidata.org/entity/")
-WDT = Namespace("http://www.wikidata.org/prop/direct/")
+KG = Namespace(NAMESPACES["kg"])
+KGR = Namespace(NAMESPACES["kgr"])
+KGD = Namespace(NAMESPACES["kgd"])
+OA = Namespace(NAMESPACES["oa"])
+SCHEMA = Namespace(NAMESPACES["schema"])
+WD = Namespace(NAMESPACES["wd"])
+WDT = Namespace(NAMESPACES["wdt"])
 
-#: Prefixes bound in every graph kg writes (and predeclared for queries).
-PREFIXES: dict[str, Namespace] = {
-    "kg": KG,
-    "kgr": KGR,
-    "kgd": KGD,
-    "rdf": Namespace(str(RDF)),
-    "rdfs": Namespace(str(RDFS)),
-    "owl": Namespace(str(OWL)),
-    "xsd": Namespace(str(XSD)),
-    "skos": Namespace(str(SKOS)),
-    "dct": Namespace(str(DCTERMS)),
-    "prov": Namespace(str(PROV)),
-    "oa": OA,
-    "schema": SCHEMA,
-    "wd": WD,
-    "wdt": WDT,
-    "void": Namespace("http://rdfs.org/ns/void#"),
-    "dcat": Namespace("http://www.w3.org/ns/dcat#"),
-    "ICD10": Namespace("https://id.who.int/icd/release/10/2019/"),
-    "HP": Namespace("http://purl.obolibrary.org/obo/HP_"),
-}
-
-_BY_LENGTH = sorted(PREFIXES.items(), key=lambda kv: -len(str(kv[1])))
+#: Prefixes bound in every graph kg writes (and predeclared for queries), as rdflib
+#: namespaces (:data:`kg.prefixes.NAMESPACES` has them as strings).
+PREFIXES: dict[str, Namespace] = {prefix: Namespace(ns) for prefix, ns in NAMESPACES.items()}
 
 #: Qualifier keys of a fact in a facts file, and the ontology property of each.
 QUALIFIERS: dict[str, URIRef] = {
@@ -84,14 +63,6 @@ def local(term: URIRef) -> str | None:
     """The local name of a term in the kg ontology namespace, else None."""
     s = str(term)
     return s[len(str(KG)) :] if s.startswith(str(KG)) else None
-
-
-def curie(iri: str) -> str:
-    """``iri`` as a CURIE with kg's prefixes (the longest namespace wins), else as is."""
-    for prefix, ns in _BY_LENGTH:
-        if iri.startswith(str(ns)) and len(iri) > len(str(ns)):
-            return f"{prefix}:{iri[len(str(ns)):]}"
-    return iri
 
 
 def bind_prefixes(graph: Graph) -> Graph:
