@@ -33,14 +33,8 @@ from .describe import DATASET_FILE, description, load_dataset_info
 from .errors import DataError
 from .facts import Corpus, Document, Quote, load_corpus
 from .mappings import MAPPINGS, load_mappings
-from .paths import ONTOLOGY, check_data_dir
+from .paths import GRAPH_NT, GRAPH_TTL, MANIFEST, ONTOLOGY, check_data_dir
 from .vocab import KG, KGD, KGR, OA, PREFIXES, QUALIFIERS, bind_prefixes, load_ontology, vocabulary
-
-GRAPH_NT = "graph.nt"
-GRAPH_TTL = "graph.ttl"
-MANIFEST = "manifest.json"
-
-
 
 # --------------------------------------------------------------------------- IRIs
 

@@ -390,7 +390,7 @@ def query_command(settings: Settings, query: str | None, text: str | None,
     """
     import sys
 
-    from .queries import default_format, parse_query, resolve, run_checked, serialize
+    from .queries import default_format, parse_query, resolve, run_query, serialize
     from .queries import standalone as with_prefixes
     from .store import open_backend
 
@@ -402,12 +402,11 @@ def query_command(settings: Settings, query: str | None, text: str | None,
             raise UsageError(f"-p {name} given twice")
     source = (parse_query(text, name="-e") if text is not None
               else resolve(query or "", queries_dir, text=False))
-    bound = source.bind(dict(params))
     if show:
-        click.echo(with_prefixes(bound))
+        click.echo(with_prefixes(source.bind(dict(params))))
         return
     backend = open_backend(settings.build_path, store=store, endpoint=endpoint)
-    result = run_checked(backend, bound, max_rows=max_rows)
+    result = run_query(backend, source, dict(params), max_rows=max_rows)
     data = serialize(result, fmt or default_format(result, terminal=sys.stdout.isatty()))
     sys.stdout.buffer.write(data)
     sys.stdout.flush()
@@ -495,7 +494,7 @@ def load(settings: Settings, store: str | None, endpoint: str | None, batch: int
     """
     import time
 
-    from .build import GRAPH_NT
+    from .paths import GRAPH_NT
     from .store import EndpointBackend, OxigraphBackend, parse_store, read_manifest
 
     if (store is None) == (endpoint is None):

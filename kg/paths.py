@@ -25,6 +25,10 @@ ONTOLOGY = "ontology.ttl"
 SHAPES = "shapes.ttl"
 SOURCES = "sources"
 FACTS = "facts"
+#: What ``kg build`` writes into the build directory.
+GRAPH_NT = "graph.nt"
+GRAPH_TTL = "graph.ttl"
+MANIFEST = "manifest.json"
 
 
 def default_data_dir() -> Path:

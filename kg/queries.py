@@ -18,7 +18,7 @@ A named query is a file ``queries/<name>.rq`` that declares itself in a comment 
   The loader checks that every declared parameter is used as ``$name``, that every
   ``$name`` is declared, and that a parameter is never also written ``?name``.
 * Binding never formats a value into the text: the value becomes an RDF term
-  (checked for its type, then written with rdflib's ``Term.n3()``, which escapes it)
+  (checked for its type, then written escaped in N-Triples syntax)
   in a ``VALUES ?name { term }`` block inserted at the start of the WHERE clause, and
   ``$name`` becomes ``?name``, so the bound text is an ordinary query. SPARQL joins a
   nested group ``{ }`` after evaluating it, so use parameters in the top-level group
@@ -30,9 +30,13 @@ Every query text, named or not, goes through :func:`prepare` before it runs: its
 capped (:data:`MAX_QUERY_BYTES`), it is parsed and translated by rdflib, and its algebra
 is walked to refuse SERVICE, FROM / FROM NAMED and any update before anything is
 evaluated. ``rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS`` is switched off as well.
+:func:`check` remembers the texts that passed (by their SHA-256, in kg's cache
+directory), and a named query is checked as written, before its parameters are bound,
+so a named query costs rdflib's parser once, not at every run.
 
-This module imports rdflib only inside the functions that need it, so the CLI can list
-the result formats in its help without loading rdflib.
+Results hold pyoxigraph terms, the engine of kg's own backends, and are formatted
+without rdflib: this module imports rdflib only inside the functions that need it, so
+``kg query`` on the build answers without ever loading rdflib.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from __future__ import annotations
 import csv
 import difflib
 import functools
+import hashlib
 import io
 import json
 import re
@@ -60,11 +65,16 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    import pyoxigraph
     from rdflib import Graph
     from rdflib.plugins.sparql.sparql import Query
     from rdflib.term import Node
 
     from .store import Backend
+
+    #: An RDF term of a result or a parameter: kg's query path uses pyoxigraph's terms
+    #: (no rdflib import); :attr:`QueryResult.rows` gives rdflib's.
+    Term = pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal
 
 #: The longest query text kg accepts, in bytes of UTF-8 (64 KiB): from the command line,
 #: the Python API and the HTTP endpoint alike.
@@ -172,17 +182,17 @@ class ParamType:
     name: str
     description: str
     #: value -> RDF term; raises ValueError with the reason when the value does not fit
-    convert: Callable[[object], Node]
+    convert: Callable[[object], Term]
 
 
-def _to_iri(value: object) -> Node:
-    from rdflib import URIRef
+def _to_iri(value: object) -> Term:
+    import pyoxigraph
 
-    from .vocab import PREFIXES
+    from .prefixes import NAMESPACES
 
-    if isinstance(value, URIRef):
-        iri = str(value)
-    elif isinstance(value, str):
+    if isinstance(value, pyoxigraph.NamedNode):
+        iri = value.value
+    elif isinstance(value, str):  # rdflib's URIRef is a str
         iri = value.strip()
     else:
         raise ValueError(f"expected an IRI, got {type(value).__name__}")
@@ -193,17 +203,28 @@ def _to_iri(value: object) -> Node:
         if not colon:
             raise ValueError(f"{iri!r} is not an IRI: write a full IRI (https://...) or a "
                              "CURIE such as kgr:children")
-        if prefix not in PREFIXES:
+        if prefix not in NAMESPACES:
             raise ValueError(f"{iri!r}: unknown prefix {prefix!r} (known: "
-                             f"{', '.join(sorted(PREFIXES))}); or write a full IRI in <...>")
-        iri = str(PREFIXES[prefix]) + local
+                             f"{', '.join(sorted(NAMESPACES))}); or write a full IRI in <...>")
+        iri = NAMESPACES[prefix] + local
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.\-]*:[^<>\"{}|^`\\\x00-\x20]*", iri):
         raise ValueError(f"{iri!r} is not a valid absolute IRI")
-    return URIRef(iri)
+    try:
+        return pyoxigraph.NamedNode(iri)
+    except ValueError as exc:
+        raise ValueError(f"{iri!r} is not a valid absolute IRI ({exc})") from None
 
 
-def _to_string(value: object) -> Node:
-    from rdflib import Literal
+def _typed(lexical: str, datatype: str) -> Term:
+    import pyoxigraph
+
+    from .prefixes import NAMESPACES
+
+    return pyoxigraph.Literal(lexical, datatype=pyoxigraph.NamedNode(NAMESPACES["xsd"] + datatype))
+
+
+def _to_string(value: object) -> Term:
+    import pyoxigraph
 
     if not isinstance(value, str):
         raise ValueError(f"expected a string, got {type(value).__name__}")
@@ -211,41 +232,35 @@ def _to_string(value: object) -> Node:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise ValueError("not valid Unicode text") from None
-    return Literal(value)
+    return pyoxigraph.Literal(str(value))
 
 
-def _to_integer(value: object) -> Node:
-    from rdflib import Literal
-
+def _to_integer(value: object) -> Term:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise ValueError(f"expected an integer, got {type(value).__name__}")
     if isinstance(value, str) and not re.fullmatch(r"\s*[+-]?[0-9]+\s*", value):
         raise ValueError(f"{value!r} is not an integer")
-    return Literal(int(value))
+    return _typed(str(int(value)), "integer")
 
 
-def _to_decimal(value: object) -> Node:
-    from rdflib import XSD, Literal
-
+def _to_decimal(value: object) -> Term:
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
         raise ValueError(f"expected a decimal number, got {type(value).__name__}")
     text = str(value).strip()
     if not re.fullmatch(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", text):
         raise ValueError(f"{value!r} is not a decimal number")
     try:
-        return Literal(Decimal(text), datatype=XSD.decimal)
+        return _typed(str(Decimal(text)), "decimal")
     except InvalidOperation:
         raise ValueError(f"{value!r} is not a decimal number") from None
 
 
-def _to_boolean(value: object) -> Node:
-    from rdflib import Literal
-
-    if isinstance(value, bool):
-        return Literal(value)
+def _to_boolean(value: object) -> Term:
     words = {"true": True, "false": False, "1": True, "0": False}
     if isinstance(value, str) and value.strip().lower() in words:
-        return Literal(words[value.strip().lower()])
+        value = words[value.strip().lower()]
+    if isinstance(value, bool):
+        return _typed("true" if value else "false", "boolean")
     raise ValueError(f"{value!r} is not a boolean (true or false)")
 
 
@@ -270,7 +285,7 @@ class Param:
     type: str
     default: str | None = None
 
-    def term(self, value: object) -> Node:
+    def term(self, value: object) -> Term:
         """``value`` as an RDF term of this parameter's type; a UsageError naming the
         parameter when it is not one."""
         try:
@@ -317,7 +332,7 @@ class NamedQuery:
             takes = (f"it takes {', '.join(declared)}" if declared
                      else "it takes no parameters")
             raise UsageError(f"query {self.name!r} has no parameter {unknown[0]!r}: {takes}")
-        terms: dict[str, Node] = {}
+        terms: dict[str, Term] = {}
         for p in self.params:
             if p.name in values:
                 terms[p.name] = p.term(values[p.name])
@@ -358,9 +373,10 @@ def _unparameterised(text: str, names: set[str]) -> str:
     return "\n".join(lines)
 
 
-def bind_values(text: str, terms: Mapping[str, Node]) -> str:
+def bind_values(text: str, terms: Mapping[str, Term]) -> str:
     """``text`` with ``VALUES ?name { term }`` for each binding inserted at the start of
-    its WHERE clause. Terms are written with ``n3()``: a value cannot escape its term."""
+    its WHERE clause. Terms are written escaped (:func:`_sparql_term`): a value cannot
+    escape its term."""
     if not terms:
         return text
     at = _where_start(text)
@@ -371,17 +387,35 @@ def bind_values(text: str, terms: Mapping[str, Node]) -> str:
     return f"{text[:at]}{block}{text[at:]}"
 
 
-def _sparql_term(term: Node) -> str:
-    """``term.n3()``, safe from SPARQL's codepoint escapes.
+def _sparql_term(term: Term) -> str:
+    """``term`` as SPARQL text that every engine reads back as exactly ``term``.
 
-    A SPARQL processor expands ``\\uXXXX`` and ``\\UXXXXXXXX`` anywhere in the text
-    before it parses, so a value holding a backslash followed by ``u0022`` would come out
-    as a quote. Writing each backslash of the term as ``\\U0000005C`` (eight digits,
-    so no digit after it can join the escape) makes that expansion give back exactly
-    the n3 text. Tabs become the escape ``\\t``: rdflib's parser turns raw tabs into
-    spaces.
+    Strings are the hard part, because engines disagree on ``\\uXXXX``: the SPARQL
+    spec has codepoint escapes expanded in the whole text before parsing (rdflib does,
+    even after an escaped backslash), while others read them as escapes inside strings
+    only (Oxigraph). So the text of a string never holds a backslash followed by ``u``
+    or ``U`` except as an escape of a plain letter: ``"``, ``\\``, newline, return and
+    tab are written as the escapes ``\\"``, ``\\\\``, ``\\n``, ``\\r``,
+    ``\\t``, and a ``u`` or ``U`` that follows a backslash of the value as
+    ``\\U00000075`` or ``\\U00000055``, which both readings turn into the letter (eight
+    digits: rdflib would join a digit after a four-digit escape to it). A value can
+    therefore never end its string early, on any engine. IRIs were checked to hold no ``\\``,
+    ``<``, ``>`` or space (:func:`_to_iri`); numbers and booleans are digits and words.
     """
-    return term.n3().replace("\\", "\\U0000005C").replace("\t", "\\U0000005Ct")
+    import pyoxigraph
+
+    if not isinstance(term, pyoxigraph.Literal):
+        return _nt_term(term)
+    text = '"' + _SPARQL_STRING.sub(lambda m: _SPARQL_ESCAPES[m.group()], term.value) + '"'
+    datatype = _datatype(term)
+    if term.language:
+        return f"{text}@{term.language}"
+    return f"{text}^^<{datatype}>" if datatype else text
+
+
+_SPARQL_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t",
+                   "u": "\\U00000075", "U": "\\U00000055"}
+_SPARQL_STRING = re.compile(r'[\\"\n\r\t]|(?<=\\)[uU]')
 
 
 _HEADER_FIELD = re.compile(r"#\s?(?P<key>[A-Za-z][\w-]*):\s*(?P<value>.*)")
@@ -548,14 +582,15 @@ def resolve(query: str | Path | NamedQuery, directory: Path | None = None, *,
 def standalone(text: str) -> str:
     """``text`` with a PREFIX line for each predeclared prefix it uses and does not
     declare, so that it runs on any SPARQL endpoint."""
-    from .vocab import PREFIXES
+    from .prefixes import NAMESPACES
 
     tokens = list(_tokens(text))
     declared = {tokens[i + 1].text[:-1] for i, tok in enumerate(tokens[:-1])
                 if tok.kind == "word" and tok.text.upper() == "PREFIX"}
     used = {tok.text.split(":", 1)[0] for tok in tokens
             if tok.kind == "word" and ":" in tok.text}
-    lines = [f"PREFIX {p}: <{PREFIXES[p]}>" for p in sorted(used - declared) if p in PREFIXES]
+    lines = [f"PREFIX {p}: <{NAMESPACES[p]}>" for p in sorted(used - declared)
+             if p in NAMESPACES]
     return "\n".join(lines) + ("\n\n" if lines else "") + text
 
 
@@ -576,7 +611,7 @@ def prepare(text: str) -> Query:
     Raises :class:`QueryRefused` for an update, SERVICE or FROM / FROM NAMED (found on
     the parsed query and its algebra, before anything is evaluated) and
     :class:`QueryError` for a query that is too long or malformed. Standard and kg
-    prefixes (:data:`kg.vocab.PREFIXES`) are predeclared; the query's own PREFIX lines
+    prefixes (:data:`kg.prefixes.NAMESPACES`) are predeclared; the query's own PREFIX lines
     take precedence.
     """
     _rdflib_sparql()
@@ -584,11 +619,9 @@ def prepare(text: str) -> Query:
     from rdflib.plugins.sparql.algebra import translateQuery
     from rdflib.plugins.sparql.parser import parseQuery
 
-    from .vocab import PREFIXES
+    from .prefixes import NAMESPACES
 
-    size = len(text.encode("utf-8", "surrogatepass"))
-    if size > MAX_QUERY_BYTES:
-        raise QueryError(f"query too long: {size:,} bytes (the limit is {MAX_QUERY_BYTES:,})")
+    _check_size(text)
     form = query_form(text)
     if form in _UPDATE_WORDS:
         raise QueryRefused(f"SPARQL Update ({form}) is not allowed: the graph is read-only")
@@ -604,7 +637,7 @@ def prepare(text: str) -> Query:
         raise QueryError("malformed query: nested too deeply") from None
     _refuse(parsed)
     try:
-        query = translateQuery(parsed, initNs={p: str(ns) for p, ns in PREFIXES.items()})
+        query = translateQuery(parsed, initNs=NAMESPACES)
     except RecursionError:
         raise QueryError("malformed query: nested too deeply") from None
     except Exception as exc:  # rdflib raises bare Exceptions (e.g. an unknown prefix)
@@ -642,6 +675,80 @@ def _parse_message(exc: Exception) -> str:
                   r" at line \1, column \2", text)
 
 
+# --------------------------------------------------------------------------- checks, cached
+
+
+#: Bumped whenever :func:`prepare`'s rules change, so that :func:`check` forgets what the
+#: old rules let through.
+_CHECK_RULES = b"kg-check-1\0"
+_checked: dict[str, str] = {}
+
+
+def _check_size(text: str) -> None:
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_QUERY_BYTES:
+        raise QueryError(f"query too long: {size:,} bytes (the limit is {MAX_QUERY_BYTES:,})")
+
+
+def cache_dir() -> Path | None:
+    """Where kg keeps what it may reuse between runs: ``$KG_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/kg``, else ``~/.cache/kg``; None when ``KG_CACHE_DIR`` is set
+    to the empty string (no cache)."""
+    import os
+
+    if "KG_CACHE_DIR" in os.environ:
+        return Path(os.environ["KG_CACHE_DIR"]) if os.environ["KG_CACHE_DIR"] else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "kg"
+
+
+def check(text: str) -> str:
+    """Check query ``text`` as :func:`prepare` does and return its form (SELECT, ASK,
+    CONSTRUCT or DESCRIBE); raise as :func:`prepare` does.
+
+    A text that passed is remembered by the SHA-256 of the text: in this process, and as
+    a small file in :func:`cache_dir` ``/checked`` for later runs, so a query text costs
+    rdflib's parser once, not at every ``kg query`` (a named query's text is its template:
+    binding parameters only adds escaped terms, see :func:`run_query`). Only passes are
+    remembered; a cache that cannot be read or written is passed by.
+    """
+    _check_size(text)
+    key = hashlib.sha256(_CHECK_RULES + text.encode("utf-8", "surrogatepass")).hexdigest()
+    form = _checked.get(key)
+    if form is not None:
+        return form
+    directory = cache_dir()
+    path = directory / "checked" / key if directory is not None else None
+    if path is not None:
+        try:
+            form = path.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            form = None
+        if form in QUERY_FORMS:
+            _checked[key] = form
+            return form
+    form = form_of(prepare(text))
+    _checked[key] = form
+    if path is not None:
+        _remember(path, form)
+    return form
+
+
+def _remember(path: Path, form: str) -> None:
+    """Write ``form`` to ``path`` atomically; a cache that cannot be written is skipped."""
+    import os
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(form)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
 # --------------------------------------------------------------------------- running
 
 
@@ -649,10 +756,11 @@ def _parse_message(exc: Exception) -> str:
 class QueryResult:
     """What a query gave.
 
-    ``type`` is SELECT, ASK, CONSTRUCT or DESCRIBE. A SELECT has ``vars`` and ``rows``:
-    one dict per solution, variable name -> rdflib term (``URIRef``, ``Literal``,
-    ``BNode``) or None where unbound. An ASK has ``boolean``; a CONSTRUCT or DESCRIBE
-    has ``graph``. ``truncated`` is True when ``max_rows`` cut rows (or triples) off.
+    ``type`` is SELECT, ASK, CONSTRUCT or DESCRIBE. A SELECT has ``vars`` and
+    ``solutions``: one tuple per solution, in the order of ``vars``, of pyoxigraph terms
+    (``NamedNode``, ``Literal``, ``BlankNode``) or None where unbound; ``rows`` gives them
+    as dicts of rdflib terms. An ASK has ``boolean``; a CONSTRUCT or DESCRIBE has
+    ``graph`` (rdflib). ``truncated`` is True when ``max_rows`` cut rows (or triples) off.
 
     Iterating gives the rows (or the triples of a graph); ``bool()`` is the ASK answer,
     else whether anything came back.
@@ -660,10 +768,17 @@ class QueryResult:
 
     type: str
     vars: tuple[str, ...] = ()
-    rows: list[dict[str, Node | None]] = field(default_factory=list)
+    solutions: list[tuple[Term | None, ...]] = field(default_factory=list)
     boolean: bool | None = None
     graph: Graph | None = None
     truncated: bool = False
+
+    @functools.cached_property
+    def rows(self) -> list[dict[str, Node | None]]:
+        """One dict per solution: variable name -> rdflib term (``URIRef``, ``Literal``,
+        ``BNode``), or None where unbound."""
+        return [{name: to_rdflib(term) for name, term in zip(self.vars, solution, strict=True)}
+                for solution in self.solutions]
 
     def __iter__(self) -> Iterator[Any]:
         if self.graph is not None:
@@ -673,7 +788,7 @@ class QueryResult:
     def __bool__(self) -> bool:
         if self.boolean is not None:
             return self.boolean
-        return bool(self.rows) or bool(self.graph is not None and len(self.graph))
+        return bool(self.solutions) or bool(self.graph is not None and len(self.graph))
 
     def records(self) -> list[dict[str, Any]]:
         """The rows as plain Python values (IRIs as strings, literals as int, str,
@@ -684,14 +799,63 @@ class QueryResult:
                  for k, v in row.items()} for row in self.rows]
 
 
+def to_rdflib(term: Term | None) -> Node | None:
+    """A pyoxigraph term as rdflib's (None stays None)."""
+    import pyoxigraph
+    from rdflib import BNode, Literal, URIRef
+
+    from .prefixes import XSD_STRING
+
+    if term is None:
+        return None
+    if isinstance(term, pyoxigraph.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, pyoxigraph.BlankNode):
+        return BNode(term.value)
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    datatype = term.datatype.value
+    return Literal(term.value, datatype=None if datatype == XSD_STRING else URIRef(datatype))
+
+
+def from_rdflib(node: Node | None) -> Term | None:
+    """An rdflib term as pyoxigraph's (None stays None)."""
+    import pyoxigraph
+    from rdflib import BNode, Literal
+
+    if node is None:
+        return None
+    if isinstance(node, Literal):
+        if node.language:
+            return pyoxigraph.Literal(str(node), language=node.language)
+        if node.datatype is not None:
+            return pyoxigraph.Literal(str(node), datatype=pyoxigraph.NamedNode(node.datatype))
+        return pyoxigraph.Literal(str(node))
+    if isinstance(node, BNode):
+        return blank_node(str(node))
+    return pyoxigraph.NamedNode(str(node))
+
+
+def blank_node(label: str) -> pyoxigraph.BlankNode:
+    """A pyoxigraph blank node of id ``label``, or of a stable stand-in for an id that
+    pyoxigraph does not accept (rdflib and endpoints allow more)."""
+    import pyoxigraph
+
+    try:
+        return pyoxigraph.BlankNode(label)
+    except ValueError:
+        return pyoxigraph.BlankNode("b" + hashlib.sha1(label.encode("utf-8", "replace"))
+                                    .hexdigest())
+
+
 def form_of(query: Query) -> str:
     """SELECT, ASK, CONSTRUCT or DESCRIBE: the form of a query :func:`prepare` made."""
     return _ALGEBRA_FORMS[query.algebra.name]
 
 
 def execute(graph: Graph, query: Query, *, max_rows: int | None = None) -> QueryResult:
-    """Evaluate a query :func:`prepare` made over ``graph``; at most ``max_rows`` rows
-    (or triples). Errors while evaluating become QueryError."""
+    """Evaluate a query :func:`prepare` made over the rdflib graph ``graph``; at most
+    ``max_rows`` rows (or triples). Errors while evaluating become QueryError."""
     _rdflib_sparql()
     form = form_of(query)
     try:
@@ -701,7 +865,7 @@ def execute(graph: Graph, query: Query, *, max_rows: int | None = None) -> Query
         if form in ("CONSTRUCT", "DESCRIBE"):
             return graph_result(form, result.graph, max_rows)
         names = tuple(str(v) for v in result.vars or ())
-        return select_result(names, (dict(zip(names, row, strict=True))  # type: ignore[arg-type]
+        return select_result(names, (tuple(from_rdflib(t) for t in row)  # type: ignore[union-attr]
                                      for row in result), max_rows)
     except QueryError:
         raise
@@ -711,16 +875,16 @@ def execute(graph: Graph, query: Query, *, max_rows: int | None = None) -> Query
         raise QueryError(f"query failed: {first_line(exc)}") from None
 
 
-def select_result(names: tuple[str, ...], rows: Iterable[dict[str, Node | None]],
+def select_result(names: tuple[str, ...], solutions: Iterable[tuple[Term | None, ...]],
                   max_rows: int | None) -> QueryResult:
-    """A SELECT result of ``rows``, cut at ``max_rows`` (then ``truncated``); the rows
+    """A SELECT result of ``solutions``, cut at ``max_rows`` (then ``truncated``); they
     are read lazily, so what lies past the cut is never converted."""
-    kept: list[dict[str, Node | None]] = []
-    for row in rows:
+    kept: list[tuple[Term | None, ...]] = []
+    for solution in solutions:
         if max_rows is not None and len(kept) >= max_rows:
-            return QueryResult("SELECT", vars=names, rows=kept, truncated=True)
-        kept.append(row)
-    return QueryResult("SELECT", vars=names, rows=kept)
+            return QueryResult("SELECT", vars=names, solutions=kept, truncated=True)
+        kept.append(solution)
+    return QueryResult("SELECT", vars=names, solutions=kept)
 
 
 def graph_result(form: str, graph: Graph | None, max_rows: int | None) -> QueryResult:
@@ -740,20 +904,31 @@ def run(graph: Graph, query: str | Path | NamedQuery,
         params: Mapping[str, object] | None = None, *, directory: Path | None = None,
         max_rows: int | None = None) -> QueryResult:
     """Resolve ``query`` (a name, a ``.rq`` file or text; see :func:`resolve`), bind
-    ``params``, check and run it over ``graph``."""
+    ``params``, check and run it over the rdflib graph ``graph``."""
     return execute(graph, prepare(resolve(query, directory).bind(params)), max_rows=max_rows)
 
 
 def run_checked(backend: Backend, text: str, *, max_rows: int | None = None) -> QueryResult:
-    """Check bound query ``text`` (see :func:`prepare`) and run it on ``backend``: the
-    build in memory, an Oxigraph store or a SPARQL endpoint (:mod:`kg.store`). The
-    check happens here, before any backend sees the query."""
-    from .store import MemoryBackend
+    """Check query ``text`` (see :func:`check`) and run it on ``backend``: the build in
+    memory, an Oxigraph store or a SPARQL endpoint (:mod:`kg.store`). The check happens
+    here, before any backend sees the query."""
+    form = check(text)
+    return backend.run(standalone(text), form, max_rows)
 
-    prepared = prepare(text)
-    if isinstance(backend, MemoryBackend):
-        return execute(backend.build.graph, prepared, max_rows=max_rows)
-    return backend.run(standalone(text), form_of(prepared), max_rows)
+
+def run_query(backend: Backend, query: NamedQuery, params: Mapping[str, object] | None = None,
+              *, max_rows: int | None = None) -> QueryResult:
+    """Check ``query``'s text, bind ``params`` and run it on ``backend``.
+
+    The check is of the text as written, parameters unbound (so its verdict is cached
+    once for every binding): binding adds only a ``VALUES`` block of escaped terms at the
+    start of the WHERE clause, which can add no SERVICE, FROM or update to a query and
+    cannot change its form.
+    """
+    form = check(query.text)
+    bound = query.bind(params)
+    _check_size(bound)
+    return backend.run(standalone(bound), form, max_rows)
 
 
 # --------------------------------------------------------------------------- formats
@@ -771,27 +946,47 @@ class ResultFormat:
     ask: bool = True
 
 
+def _cells(result: QueryResult) -> Iterator[Iterator[tuple[str, Term]]]:
+    """Each solution's bound (variable, term) pairs, in the order of ``vars``."""
+    for solution in result.solutions:
+        yield ((name, term) for name, term in zip(result.vars, solution, strict=True)
+               if term is not None)
+
+
 def _json(result: QueryResult) -> bytes:
     if result.type == "ASK":
         doc: dict[str, Any] = {"head": {}, "boolean": bool(result.boolean)}
     else:
         doc = {"head": {"vars": list(result.vars)},
-               "results": {"bindings": [{k: _json_term(v) for k, v in row.items()
-                                         if v is not None} for row in result.rows]}}
+               "results": {"bindings": [{k: _json_term(v) for k, v in cells}
+                                        for cells in _cells(result)]}}
     return (json.dumps(doc, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def _json_term(term: Node) -> dict[str, str]:
-    from rdflib import BNode, Literal
+def _datatype(term: pyoxigraph.Literal) -> str | None:
+    """The datatype IRI SPARQL results write for a literal: none for a plain string or
+    a language-tagged one."""
+    from .prefixes import XSD_STRING
 
-    if isinstance(term, Literal):
-        out = {"type": "literal", "value": str(term)}
+    if term.language:
+        return None
+    datatype: str = term.datatype.value
+    return None if datatype == XSD_STRING else datatype
+
+
+def _json_term(term: Term) -> dict[str, str]:
+    import pyoxigraph
+
+    if isinstance(term, pyoxigraph.Literal):
+        out = {"type": "literal", "value": term.value}
+        datatype = _datatype(term)
         if term.language:
             out["xml:lang"] = term.language
-        elif term.datatype:
-            out["datatype"] = str(term.datatype)
+        elif datatype:
+            out["datatype"] = datatype
         return out
-    return {"type": "bnode" if isinstance(term, BNode) else "uri", "value": str(term)}
+    return {"type": "bnode" if isinstance(term, pyoxigraph.BlankNode) else "uri",
+            "value": term.value}
 
 
 def _xml(result: QueryResult) -> bytes:
@@ -805,63 +1000,66 @@ def _xml(result: QueryResult) -> bytes:
         out.append("  <head>")
         out += [f"    <variable name={quoteattr(v)}/>" for v in result.vars]
         out += ["  </head>", "  <results>"]
-        for row in result.rows:
+        for cells in _cells(result):
             out.append("    <result>")
             out += [f"      <binding name={quoteattr(k)}>{_xml_term(v)}</binding>"
-                    for k, v in row.items() if v is not None]
+                    for k, v in cells]
             out.append("    </result>")
         out.append("  </results>")
     out.append("</sparql>")
     return ("\n".join(out) + "\n").encode("utf-8")
 
 
-def _xml_term(term: Node) -> str:
+def _xml_term(term: Term) -> str:
     from xml.sax.saxutils import escape, quoteattr
 
-    from rdflib import BNode, Literal
+    import pyoxigraph
 
-    if isinstance(term, Literal):
+    if isinstance(term, pyoxigraph.Literal):
+        datatype = _datatype(term)
         attr = (f" xml:lang={quoteattr(term.language)}" if term.language
-                else f" datatype={quoteattr(str(term.datatype))}" if term.datatype else "")
-        return f"<literal{attr}>{escape(str(term))}</literal>"
-    tag = "bnode" if isinstance(term, BNode) else "uri"
-    return f"<{tag}>{escape(str(term))}</{tag}>"
+                else f" datatype={quoteattr(datatype)}" if datatype else "")
+        return f"<literal{attr}>{escape(term.value)}</literal>"
+    tag = "bnode" if isinstance(term, pyoxigraph.BlankNode) else "uri"
+    return f"<{tag}>{escape(term.value)}</{tag}>"
 
 
 def _csv(result: QueryResult) -> bytes:
-    from rdflib import BNode
+    import pyoxigraph
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(result.vars)
-    for row in result.rows:
-        writer.writerow(["" if v is None else f"_:{v}" if isinstance(v, BNode) else str(v)
-                         for v in (row[name] for name in result.vars)])
+    for solution in result.solutions:
+        writer.writerow(["" if v is None else f"_:{v.value}"
+                         if isinstance(v, pyoxigraph.BlankNode) else v.value
+                         for v in solution])
     return buffer.getvalue().encode("utf-8")
 
 
 def _tsv(result: QueryResult) -> bytes:
     lines = ["\t".join(f"?{v}" for v in result.vars)]
-    lines += ["\t".join("" if row[v] is None else _nt_term(row[v]) for v in result.vars)
-              for row in result.rows]
+    lines += ["\t".join("" if term is None else _nt_term(term) for term in solution)
+              for solution in result.solutions]
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def _nt_term(term: Node | None) -> str:
-    """``term`` in N-Triples syntax, on one line."""
-    from rdflib import XSD, BNode, Literal
+def _nt_term(term: Term) -> str:
+    """``term`` in N-Triples syntax, on one line (tabs escaped too)."""
+    import pyoxigraph
 
-    if isinstance(term, Literal):
-        value = (str(term).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    if isinstance(term, pyoxigraph.Literal):
+        value = (term.value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
                  .replace("\r", "\\r").replace("\t", "\\t"))
+        datatype = _datatype(term)
         if term.language:
             return f'"{value}"@{term.language}'
-        if term.datatype and term.datatype != XSD.string:
-            return f'"{value}"^^<{term.datatype}>'
+        if datatype:
+            return f'"{value}"^^<{datatype}>'
         return f'"{value}"'
-    if isinstance(term, BNode):
-        return f"_:{term}"
-    return f"<{term}>"
+    if isinstance(term, pyoxigraph.BlankNode):
+        return f"_:{term.value}"
+    return f"<{term.value}>"
 
 
 def _table(result: QueryResult) -> bytes:
@@ -869,27 +1067,27 @@ def _table(result: QueryResult) -> bytes:
     if result.type == "ASK":
         return b"true\n" if result.boolean else b"false\n"
     header = list(result.vars)
-    cells = [[_display(row[v]) for v in result.vars] for row in result.rows]
+    cells = [[_display(term) for term in solution] for solution in result.solutions]
     widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(header)]
 
     def line(values: list[str]) -> str:
         return "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
 
     out = [line(header), line(["-" * w for w in widths]), *(line(r) for r in cells)]
-    n = len(result.rows)
+    n = len(result.solutions)
     out.append(f"({n} row{'' if n == 1 else 's'}"
                + (", cut at the row limit)" if result.truncated else ")"))
     return ("\n".join(out) + "\n").encode("utf-8")
 
 
-def _display(term: Node | None) -> str:
-    from rdflib import URIRef
+def _display(term: Term | None) -> str:
+    import pyoxigraph
+
+    from .prefixes import curie
 
     if term is None:
         return ""
-    from .vocab import curie
-
-    text = curie(str(term)) if isinstance(term, URIRef) else str(term)
+    text = curie(term.value) if isinstance(term, pyoxigraph.NamedNode) else term.value
     return re.sub(r"[\t\r\n]+", " ", text)
 
 

@@ -1,12 +1,17 @@
 """Load what ``kg build`` produced, and the backends queries run on.
 
 The build's graph is read from ``build/graph.nt``, checked against the manifest
-written with it. Queries run on a backend: that graph in memory (rdflib, the default),
-an embedded on-disk Oxigraph store, or any SPARQL 1.1 endpoint.
+written with it. Queries run on a backend: that graph in an in-memory Oxigraph store
+(the default), an embedded on-disk Oxigraph store, or any SPARQL 1.1 endpoint.
+
+The query path imports neither rdflib nor anything that does (kg.build, kg.vocab), so
+that ``kg query`` answers without loading rdflib; rdflib comes in where a graph is
+wanted as an rdflib graph (:attr:`Build.graph`, CONSTRUCT results, export, viz).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -14,25 +19,58 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from rdflib import Graph
-
-from .build import GRAPH_NT, MANIFEST
 from .errors import BuildNotFoundError, DataError, QueryError, UsageError, first_line
-from .vocab import bind_prefixes
+from .paths import GRAPH_NT, MANIFEST
 
 if TYPE_CHECKING:
-    from rdflib.term import Node
+    import pyoxigraph
+    from rdflib import Graph
 
-    from .queries import QueryResult
+    from .queries import QueryResult, Term
+
 
 
 @dataclass(frozen=True)
 class Build:
-    """A build directory's graph and manifest."""
+    """A build directory's manifest and graph: the graph is read from ``graph.nt``
+    (checked against the manifest) when first used, as an rdflib graph (``graph``) or
+    an in-memory Oxigraph store (``store``, what queries run on)."""
 
     path: Path
-    graph: Graph
     manifest: dict[str, Any]
+
+    def data(self) -> bytes:
+        """The N-Triples of the graph, checked against the manifest's SHA-256."""
+        nt_path = self.path / GRAPH_NT
+        try:
+            data = nt_path.read_bytes()
+        except OSError:
+            raise BuildNotFoundError(f"{nt_path} is missing: run 'kg build' again") from None
+        expected = self.manifest.get("outputs", {}).get(GRAPH_NT)
+        if hashlib.sha256(data).hexdigest() != expected:
+            raise DataError(f"{nt_path} does not match {self.path / MANIFEST} (an "
+                            "interrupted or edited build): run 'kg build' again")
+        return data
+
+    @functools.cached_property
+    def graph(self) -> Graph:
+        """The graph as an rdflib graph, with kg's prefixes bound."""
+        from rdflib import Graph
+
+        from .vocab import bind_prefixes
+
+        graph = bind_prefixes(Graph())
+        graph.parse(data=self.data(), format="nt")
+        return graph
+
+    @functools.cached_property
+    def store(self) -> pyoxigraph.Store:
+        """The graph in an in-memory Oxigraph store."""
+        import pyoxigraph
+
+        store = pyoxigraph.Store()
+        store.bulk_load(self.data(), format=pyoxigraph.RdfFormat.N_TRIPLES)
+        return store
 
     def query(self, query: str | Path, /, **params: object) -> QueryResult:
         """Run a named query (``"causes-for-population"``), a ``.rq`` file or SPARQL text
@@ -42,9 +80,9 @@ class Build:
         variable name -> rdflib term), or use ``.records()`` for plain Python values.
         The query is checked as everywhere (no SERVICE, FROM or updates).
         """
-        from .queries import run
+        from .queries import resolve, run_query
 
-        return run(self.graph, query, params)
+        return run_query(MemoryBackend(self), resolve(query), params)
 
 
 def read_manifest(build_dir: Path) -> dict[str, Any]:
@@ -60,27 +98,17 @@ def read_manifest(build_dir: Path) -> dict[str, Any]:
 
 
 def load_build(build_dir: Path) -> Build:
-    """Load the graph of ``build_dir``, checking it against its manifest."""
-    manifest = read_manifest(build_dir)
-    nt_path = build_dir / GRAPH_NT
-    try:
-        data = nt_path.read_bytes()
-    except OSError:
-        raise BuildNotFoundError(f"{nt_path} is missing: run 'kg build' again") from None
-    expected = manifest.get("outputs", {}).get(GRAPH_NT)
-    if hashlib.sha256(data).hexdigest() != expected:
-        raise DataError(f"{nt_path} does not match {build_dir / MANIFEST} (an interrupted "
-                        "or edited build): run 'kg build' again")
-    graph = bind_prefixes(Graph())
-    graph.parse(data=data, format="nt")
-    return Build(path=build_dir, graph=graph, manifest=manifest)
+    """The build in ``build_dir``, its graph checked against its manifest."""
+    build = Build(path=build_dir, manifest=read_manifest(build_dir))
+    build.data()
+    return build
 
 
 # --------------------------------------------------------------------------- backends
 #
-# Where queries run: the built graph in memory (rdflib, the default), an embedded
-# on-disk Oxigraph store (``--store oxigraph:DIR``, for large corpora), or any SPARQL
-# 1.1 endpoint (``--endpoint URL``). Every query is checked by kg.queries.prepare
+# Where queries run: the built graph in an in-memory Oxigraph store (the default), an
+# embedded on-disk Oxigraph store (``--store oxigraph:DIR``, for large corpora), or any
+# SPARQL 1.1 endpoint (``--endpoint URL``). Every query is checked by kg.queries.check
 # before it reaches a backend; the backends only run checked, bound query text.
 
 
@@ -98,15 +126,13 @@ class Backend(Protocol):
 
 @dataclass
 class MemoryBackend:
-    """The build's graph, in memory with rdflib."""
+    """The build's graph, in memory: queries run on an in-memory Oxigraph store."""
 
     build: Build
     label: str = "memory"
 
     def run(self, text: str, form: str, max_rows: int | None) -> QueryResult:
-        from .queries import execute, prepare
-
-        return execute(self.build.graph, prepare(text), max_rows=max_rows)
+        return _oxigraph_run(self.build.store, text, form, max_rows)
 
     def graph(self) -> Graph:
         return self.build.graph
@@ -116,11 +142,8 @@ class OxigraphBackend:
     """An embedded, on-disk Oxigraph store (pyoxigraph), filled by ``kg load``."""
 
     def __init__(self, path: Path, *, create: bool = False) -> None:
-        try:
-            import pyoxigraph
-        except ImportError:
-            raise DataError("the oxigraph store needs pyoxigraph: pip install 'kg[oxigraph]'"
-                            ) from None
+        import pyoxigraph
+
         if not create and not path.is_dir():
             raise BuildNotFoundError(f"no Oxigraph store in {path}: run 'kg load --store "
                                      f"oxigraph:{path}' first")
@@ -145,14 +168,13 @@ class OxigraphBackend:
         return len(self.store)
 
     def run(self, text: str, form: str, max_rows: int | None) -> QueryResult:
-        try:
-            result = self.store.query(text)
-            return _oxigraph_result(result, form, max_rows)
-        except (OSError, SyntaxError, ValueError) as exc:
-            raise QueryError(f"query failed: {first_line(exc)}") from None
+        return _oxigraph_run(self.store, text, form, max_rows)
 
     def graph(self) -> Graph:
         import pyoxigraph
+        from rdflib import Graph
+
+        from .vocab import bind_prefixes
 
         data = self.store.dump(format=pyoxigraph.RdfFormat.N_TRIPLES,
                                from_graph=pyoxigraph.DefaultGraph())
@@ -192,23 +214,26 @@ class EndpointBackend:
             raise DataError(f"cannot reach {self.url}: {reason}") from None
 
     def run(self, text: str, form: str, max_rows: int | None) -> QueryResult:
-        from .queries import QueryResult, select_result
+        from .queries import QueryResult, graph_result, select_result
 
         if form in ("CONSTRUCT", "DESCRIBE"):
-            graph = bind_prefixes(Graph())
+            from rdflib import Graph
+
+            graph = Graph()
             graph.parse(data=self._post(text, "application/n-triples"), format="nt")
-            return _capped_graph(form, graph, max_rows)
+            return graph_result(form, graph, max_rows)
         data = json.loads(self._post(text, "application/sparql-results+json"))
         if form == "ASK":
             return QueryResult(form, boolean=bool(data.get("boolean")))
         names = tuple(data.get("head", {}).get("vars", []))
-        return select_result(names, ({n: _json_term(b[n]) if n in b else None for n in names}
+        return select_result(names, (tuple(_json_term(b[n]) if n in b else None for n in names)
                                      for b in data.get("results", {}).get("bindings", [])),
                              max_rows)
 
     def graph(self) -> Graph:
-        return self.run("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", "CONSTRUCT", None).graph \
-            or Graph()
+        graph = self.run("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", "CONSTRUCT", None).graph
+        assert graph is not None  # a CONSTRUCT's result is a graph
+        return graph
 
     def load(self, nt_path: Path, batch: int = 50_000,
              progress: Callable[[int], None] | None = None) -> int:
@@ -267,58 +292,51 @@ def parse_store(spec: str) -> Path:
     return Path(location)
 
 
-def _oxigraph_term(term: Any) -> Node | None:
+def _oxigraph_run(store: pyoxigraph.Store, text: str, form: str,
+                  max_rows: int | None) -> QueryResult:
+    """Run checked ``text`` (a ``form`` query) on an Oxigraph store: solutions keep
+    pyoxigraph's terms, a graph becomes an rdflib graph."""
     import pyoxigraph
-    from rdflib import BNode, Literal, URIRef
 
-    if term is None:
-        return None
-    if isinstance(term, pyoxigraph.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, pyoxigraph.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, pyoxigraph.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        dt = term.datatype.value
-        return Literal(term.value, datatype=None if dt == _XSD_STRING else URIRef(dt))
-    raise QueryError(f"unsupported term in a result: {term!r}")
+    from .queries import QueryResult, graph_result, select_result, to_rdflib
 
+    try:
+        result = store.query(text)
+        if isinstance(result, pyoxigraph.QueryBoolean):
+            return QueryResult(form, boolean=bool(result))
+        if isinstance(result, pyoxigraph.QueryTriples):
+            from rdflib import Graph
 
-def _oxigraph_result(result: Any, form: str, max_rows: int | None) -> QueryResult:
-    from .queries import QueryResult, select_result
-
-    if form == "ASK":
-        return QueryResult(form, boolean=bool(result))
-    if form in ("CONSTRUCT", "DESCRIBE"):
-        graph = Graph()
-        for t in result:
-            graph.add((_oxigraph_term(t.subject), _oxigraph_term(t.predicate),  # type: ignore[arg-type]
-                       _oxigraph_term(t.object)))
-        return _capped_graph(form, graph, max_rows)
-    names = tuple(v.value for v in result.variables)
-    return select_result(names, ({n: _oxigraph_term(solution[n]) for n in names}
-                                 for solution in result), max_rows)
+            graph = Graph()
+            for t in result:
+                graph.add((to_rdflib(t.subject), to_rdflib(t.predicate),  # type: ignore[arg-type]
+                           to_rdflib(t.object)))
+            return graph_result(form, graph, max_rows)
+        width = len(result.variables)
+        names = tuple(v.value for v in result.variables)
+        return select_result(names, (tuple(solution[i] for i in range(width))
+                                     for solution in result), max_rows)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise QueryError(f"query failed: {first_line(exc)}") from None
 
 
-def _capped_graph(form: str, graph: Graph, max_rows: int | None) -> QueryResult:
-    from .queries import graph_result
+def _json_term(value: dict[str, str]) -> Term:
+    """A term of SPARQL 1.1 JSON results, as pyoxigraph's."""
+    import pyoxigraph
 
-    return graph_result(form, graph, max_rows)
-
-
-def _json_term(value: dict[str, str]) -> Node:
-    from rdflib import BNode, Literal, URIRef
+    from .queries import blank_node
 
     kind = value.get("type")
-    if kind == "uri":
-        return URIRef(value["value"])
-    if kind == "bnode":
-        return BNode(value["value"])
-    if "xml:lang" in value:
-        return Literal(value["value"], lang=value["xml:lang"])
-    dt = value.get("datatype")
-    return Literal(value["value"], datatype=URIRef(dt) if dt and dt != _XSD_STRING else None)
-
-
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+    try:
+        if kind == "uri":
+            return pyoxigraph.NamedNode(value["value"])
+        if kind == "bnode":
+            return blank_node(value["value"])
+        if "xml:lang" in value:
+            return pyoxigraph.Literal(value["value"], language=value["xml:lang"])
+        datatype = value.get("datatype")
+        return pyoxigraph.Literal(value["value"], datatype=pyoxigraph.NamedNode(datatype)
+                                  if datatype else None)
+    except (KeyError, ValueError) as exc:
+        raise QueryError(f"the endpoint sent a term kg cannot read: {value!r} "
+                         f"({first_line(exc)})") from None

@@ -3,7 +3,9 @@ in a temporary directory (tests never write into the repository)."""
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,20 @@ from kg.store import Build
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "data"
 SOURCE = DATA / "sources" / "leg-cramps.txt"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """kg's cache (checked queries) in a temporary directory, for this process and the
+    kg commands the tests start: tests never write into ~/.cache."""
+    path = tmp_path_factory.mktemp("cache")
+    saved = os.environ.get("KG_CACHE_DIR")
+    os.environ["KG_CACHE_DIR"] = str(path)
+    yield path
+    if saved is None:
+        del os.environ["KG_CACHE_DIR"]
+    else:
+        os.environ["KG_CACHE_DIR"] = saved
 
 
 @pytest.fixture(scope="session")

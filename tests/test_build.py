@@ -14,8 +14,8 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import PROV
 
 import kg
-from kg.build import GRAPH_NT, GRAPH_TTL, MANIFEST
 from kg.errors import FactsError
+from kg.paths import GRAPH_NT, GRAPH_TTL, MANIFEST
 from kg.vocab import KG, KGR, OA
 
 from .conftest import DATA, REPO

@@ -149,6 +149,30 @@ def test_help_imports_nothing_heavy(tmp_path: Path) -> None:
     assert _run([sys.executable, "-c", code], cwd=tmp_path).strip() == "[]"
 
 
+def test_a_named_query_on_the_build_never_loads_rdflib(build_dir: Path, tmp_path: Path) -> None:
+    """The cold path of 'kg query': the build's graph goes into an in-memory Oxigraph
+    store, the query's check comes from kg's cache after the first run, and the results
+    are written without rdflib. The first run checks with rdflib and gives the same
+    answer."""
+    env = {**os.environ, "KG_CACHE_DIR": str(tmp_path / "cache")}
+    args = ["query", "causes-for-population", "-p", "population", "kgr:children",
+            "--format", "tsv", "--build-dir", str(build_dir)]
+    code = ("import sys; from kg.cli import main; sys.argv = ['kg', *sys.argv[1:]]\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print('loaded:', sorted(m for m in ('rdflib', 'networkx', 'pyvis', 'pyshacl', "
+            "'yaml') if m in sys.modules), file=sys.stderr)")
+    outputs = []
+    for _ in range(2):
+        proc = subprocess.run([sys.executable, "-c", code, *args], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, check=True)
+        outputs.append((proc.stdout, proc.stderr.strip()))
+    (first, first_loaded), (second, second_loaded) = outputs
+    assert first == second and first.count("\n") > 2
+    assert first_loaded == "loaded: ['rdflib']"  # the check, once
+    assert second_loaded == "loaded: []"
+    assert len(list((tmp_path / "cache" / "checked").iterdir())) == 1
+
+
 def test_installed_wheel_ships_its_data(tmp_path: Path) -> None:
     """Build the wheel, unpack it outside the repository, and run kg from there."""
     wheel_dir = tmp_path / "wheel"

@@ -10,6 +10,7 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyoxigraph
 import pytest
 import rdflib.plugins.sparql
 from click.testing import CliRunner
@@ -19,6 +20,7 @@ from rdflib.namespace import RDFS, SKOS
 from rdflib.query import Result
 
 import kg
+from kg import queries
 from kg.cli import cli
 from kg.errors import DataError, QueryError, QueryRefused, UsageError
 from kg.queries import (
@@ -33,10 +35,12 @@ from kg.queries import (
     parse_query,
     prepare,
     run,
+    run_query,
     serialize,
     standalone,
+    to_rdflib,
 )
-from kg.store import Build
+from kg.store import Build, MemoryBackend
 from kg.vocab import KG, KGR
 
 from .conftest import REPO
@@ -362,6 +366,7 @@ PAYLOADS = [
     "\\U0000005C\\u005C\\1234\\uFFFFFFFF \\",
     "tab\tnew\nline\rcarriage",
     "ünïcødé ✓ 𝄞",
+    "\\u0041 \\\\u0041 \\U00000041 u\\U\\",
     "",
 ]
 
@@ -370,9 +375,14 @@ ECHO = "# param: v string\nSELECT ?out WHERE { BIND($v AS ?out) }\n"
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_string_parameters_are_inert(built: Build, payload: str, listener: Listener) -> None:
+    """On both engines (Oxigraph, which reads \\u escapes inside strings only, and rdflib,
+    which expands them in the whole text first, as the SPARQL spec says), a value comes
+    back exactly, as one literal, and never reaches past it."""
     payload = payload.replace("127.0.0.1:9", f"127.0.0.1:{listener.port}")
     [row] = built.query(ECHO, v=payload).rows
-    assert row["out"] == Literal(payload)  # the value comes back exactly, as one literal
+    assert row["out"] == Literal(payload)
+    [row] = run(built.graph, ECHO, {"v": payload}).rows
+    assert row["out"] == Literal(payload)
     if payload:
         assert rows(built, "find-entity", text=payload) == []
     assert listener.connections() == 0
@@ -405,9 +415,11 @@ def test_iri_spellings(built: Build) -> None:
     ("boolean", "0", Literal(False)),
     ("iri", "urn:isbn:0451450523", URIRef("urn:isbn:0451450523")),
 ])
-def test_typed_parameters(kind: str, value: object, term: object) -> None:
+def test_typed_parameters(built: Build, kind: str, value: object, term: object) -> None:
     query = parse_query(f"# param: v {kind}\nSELECT ?out WHERE {{ BIND($v AS ?out) }}", name="t")
-    assert query.params[0].term(value) == term
+    assert to_rdflib(query.params[0].term(value)) == term
+    [row] = built.query(query, v=value).rows  # the bound value comes back as it went in
+    assert row["out"].eq(term)  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("kind,value", [
@@ -445,13 +457,13 @@ def test_unknown_and_missing_parameters(built: Build) -> None:
      "SELECT * { VALUES ?v { 1 } { SELECT ?s WHERE { ?s ?p ?o } } }"),
 ])
 def test_values_go_at_the_start_of_the_where_clause(text: str, expected: str) -> None:
-    one = Literal(1)
-    assert bind_values(text, {"v": one}).replace(one.n3(), "1") == expected
+    one = pyoxigraph.Literal(1)
+    assert bind_values(text, {"v": one}).replace(str(one), "1") == expected
 
 
 def test_a_query_without_where_clause_cannot_take_parameters() -> None:
     with pytest.raises(QueryError, match="no WHERE clause"):
-        bind_values("DESCRIBE <urn:x>", {"v": Literal(1)})
+        bind_values("DESCRIBE <urn:x>", {"v": pyoxigraph.Literal(1)})
 
 
 def test_bound_text_is_a_plain_query(built: Build) -> None:
@@ -641,12 +653,71 @@ def test_query_text_size_is_capped(built: Build) -> None:
     ("SELECT * WHERE { ?s nope:p ?o }", r"^malformed query: Unknown namespace prefix : nope$"),
     ("   # only a comment\n", r"^empty query$"),
     ('ASK { ?s ?p "\\uFFFFFFFF" }', r"^malformed query: Invalid unicode code point"),
-    ("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }", r"^query failed: "),
+    ("SELECT * WHERE { BIND(1 AS ?x) BIND(2 AS ?x) }", r"^query failed: error at 1:"),
 ])
 def test_bad_queries_are_one_line_query_errors(built: Build, text: str, message: str) -> None:
     with pytest.raises(QueryError, match=message) as info:
         built.query(text)
     assert "\n" not in str(info.value)
+
+
+def test_rdflib_evaluation_errors_are_query_errors(graph: Graph) -> None:
+    with pytest.raises(QueryError, match=r"^query failed: ") as info:
+        run(graph, "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }")
+    assert "\n" not in str(info.value)
+
+
+def test_checks_are_remembered_by_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(queries, "_checked", {})
+    text = "SELECT ?s WHERE { ?s a kg:Specialist }"
+    assert queries.check(text) == "SELECT"
+    [entry] = (tmp_path / "checked").iterdir()
+    assert entry.read_text() == "SELECT"
+
+    def fail(text: str) -> None:
+        raise AssertionError("checked again")
+
+    monkeypatch.setattr(queries, "prepare", fail)
+    assert queries.check(text) == "SELECT"  # from this process's memory
+    monkeypatch.setattr(queries, "_checked", {})
+    assert queries.check(text) == "SELECT"  # from the cache directory
+    entry.write_text("garbage")
+    monkeypatch.setattr(queries, "_checked", {})
+    with pytest.raises(AssertionError, match="checked again"):  # a bad entry is not trusted
+        queries.check(text)
+
+
+def test_refusals_are_never_remembered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path))
+    for _ in range(2):
+        with pytest.raises(QueryRefused):
+            queries.check("SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }")
+        with pytest.raises(QueryError):
+            queries.check("SELECT * WHERE {")
+    assert not (tmp_path / "checked").exists()
+
+
+def test_an_empty_cache_dir_setting_turns_the_cache_off(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KG_CACHE_DIR", "")
+    assert queries.cache_dir() is None
+    assert queries.check("ASK { ?s ?p ?o }") == "ASK"
+    monkeypatch.delenv("KG_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert queries.cache_dir() == tmp_path / "kg"
+
+
+def test_a_named_query_is_checked_before_binding(built: Build, listener: Listener) -> None:
+    """The template's check covers every binding: a hostile value stays a value."""
+    query = parse_query("# param: v string\nSELECT ?o WHERE { BIND($v AS ?o) }", name="t")
+    hostile = f'") }} SERVICE <{listener.url}> {{ ?s ?p ?o }} #'
+    for _ in range(2):
+        [row] = run_query(MemoryBackend(built), query, {"v": hostile}).rows
+        assert str(row["o"]) == hostile
+    assert listener.connections() == 0
+    with pytest.raises(QueryError, match="query too long"):  # the bound text is capped too
+        run_query(MemoryBackend(built), query, {"v": "x" * MAX_QUERY_BYTES})
 
 
 def test_prefixes_are_predeclared_and_overridable(built: Build) -> None:
