@@ -682,6 +682,8 @@ def _parse_message(exc: Exception) -> str:
 #: old rules let through.
 _CHECK_RULES = b"kg-check-1\0"
 _checked: dict[str, str] = {}
+#: How many passed texts a process remembers before it starts again.
+_MAX_CHECKED = 4096
 
 
 def _check_size(text: str) -> None:
@@ -702,22 +704,26 @@ def cache_dir() -> Path | None:
     return Path(base) / "kg"
 
 
-def check(text: str) -> str:
+def check(text: str, *, persist: bool = False) -> str:
     """Check query ``text`` as :func:`prepare` does and return its form (SELECT, ASK,
     CONSTRUCT or DESCRIBE); raise as :func:`prepare` does.
 
-    A text that passed is remembered by the SHA-256 of the text: in this process, and as
-    a small file in :func:`cache_dir` ``/checked`` for later runs, so a query text costs
-    rdflib's parser once, not at every ``kg query`` (a named query's text is its template:
+    A text that passed is remembered by the SHA-256 of the text, in this process (up to
+    :data:`_MAX_CHECKED` texts) and, with ``persist``, as a small file in
+    :func:`cache_dir` ``/checked`` for later runs, so that a query file costs rdflib's
+    parser once, not at every ``kg query`` (a named query's text is its template:
     binding parameters only adds escaped terms, see :func:`run_query`). Only passes are
-    remembered; a cache that cannot be read or written is passed by.
+    remembered; a cache that cannot be read or written is passed by. Texts from outside
+    (``-e``, the Python API) are not persisted, so they cannot fill the disk.
     """
     _check_size(text)
     key = hashlib.sha256(_CHECK_RULES + text.encode("utf-8", "surrogatepass")).hexdigest()
     form = _checked.get(key)
     if form is not None:
         return form
-    directory = cache_dir()
+    if len(_checked) >= _MAX_CHECKED:
+        _checked.clear()
+    directory = cache_dir() if persist else None
     path = directory / "checked" / key if directory is not None else None
     if path is not None:
         try:
@@ -921,11 +927,11 @@ def run_query(backend: Backend, query: NamedQuery, params: Mapping[str, object] 
     """Check ``query``'s text, bind ``params`` and run it on ``backend``.
 
     The check is of the text as written, parameters unbound (so its verdict is cached
-    once for every binding): binding adds only a ``VALUES`` block of escaped terms at the
-    start of the WHERE clause, which can add no SERVICE, FROM or update to a query and
-    cannot change its form.
+    once for every binding, on disk for a query file): binding adds only a ``VALUES``
+    block of escaped terms at the start of the WHERE clause, which can add no SERVICE,
+    FROM or update to a query and cannot change its form.
     """
-    form = check(query.text)
+    form = check(query.text, persist=query.path is not None)
     bound = query.bind(params)
     _check_size(bound)
     return backend.run(standalone(bound), form, max_rows)

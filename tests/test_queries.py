@@ -672,6 +672,9 @@ def test_checks_are_remembered_by_text(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(queries, "_checked", {})
     text = "SELECT ?s WHERE { ?s a kg:Specialist }"
     assert queries.check(text) == "SELECT"
+    assert not (tmp_path / "checked").exists()  # text from outside stays in memory
+    monkeypatch.setattr(queries, "_checked", {})
+    assert queries.check(text, persist=True) == "SELECT"
     [entry] = (tmp_path / "checked").iterdir()
     assert entry.read_text() == "SELECT"
 
@@ -681,20 +684,21 @@ def test_checks_are_remembered_by_text(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(queries, "prepare", fail)
     assert queries.check(text) == "SELECT"  # from this process's memory
     monkeypatch.setattr(queries, "_checked", {})
-    assert queries.check(text) == "SELECT"  # from the cache directory
+    assert queries.check(text, persist=True) == "SELECT"  # from the cache directory
     entry.write_text("garbage")
     monkeypatch.setattr(queries, "_checked", {})
     with pytest.raises(AssertionError, match="checked again"):  # a bad entry is not trusted
-        queries.check(text)
+        queries.check(text, persist=True)
 
 
 def test_refusals_are_never_remembered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path))
     for _ in range(2):
         with pytest.raises(QueryRefused):
-            queries.check("SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }")
+            queries.check("SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }",
+                          persist=True)
         with pytest.raises(QueryError):
-            queries.check("SELECT * WHERE {")
+            queries.check("SELECT * WHERE {", persist=True)
     assert not (tmp_path / "checked").exists()
 
 
