@@ -451,7 +451,7 @@ def serve_command(settings: Settings, host: str, port: int, timeout: float, max_
     from .paths import default_queries_dir
     from .queries import load_queries
     from .server import ServerConfig, SparqlServer, serve
-    from .store import load_build
+    from .store import MemoryBackend, load_build
 
     built = load_build(settings.build_path)
     named = load_queries(queries_dir or default_queries_dir())
@@ -460,9 +460,9 @@ def serve_command(settings: Settings, host: str, port: int, timeout: float, max_
     logger = logging.getLogger("kg.server")
     logger.addHandler(handler)
     logger.setLevel(logging.WARNING if quiet else logging.INFO)
-    server = SparqlServer(built.graph, named, ServerConfig(host=host, port=port,
-                                                           timeout=timeout, max_rows=max_rows))
-    click.echo(f"kg: SPARQL endpoint {server.url}sparql, page {server.url} ({len(built.graph)} "
+    server = SparqlServer(MemoryBackend(built), named, ServerConfig(
+        host=host, port=port, timeout=timeout, max_rows=max_rows))
+    click.echo(f"kg: SPARQL endpoint {server.url}sparql, page {server.url} ({len(built.store)} "
                f"triples; timeout {timeout:g} s, at most {max_rows} rows); Ctrl-C stops",
                err=True)
     if host not in ("127.0.0.1", "localhost", "::1"):

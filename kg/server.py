@@ -3,23 +3,26 @@
 The HTTP side is the standard library's :class:`~http.server.ThreadingHTTPServer`: one
 thread per connection, which parses the request, negotiates nothing heavy and waits.
 
-Queries are evaluated in processes of their own, because rdflib has no query timeout:
+Queries are evaluated in processes of their own, because neither Oxigraph's Python
+binding nor rdflib has a query timeout:
 
-* before the server starts a thread, it loads the graph, warms rdflib's SPARQL parser,
-  and forks a *zygote*: a single-threaded process that holds the graph and does nothing
-  but fork;
+* before the server starts a thread, it loads the graph (the build, in an in-memory
+  Oxigraph store: :class:`kg.store.MemoryBackend`), warms rdflib's SPARQL parser (kg's
+  check) and forks a *zygote*: a single-threaded process that holds the graph and does
+  nothing but fork;
 * for each query, the request thread hands the zygote one end of a new socket pair; the
   zygote forks a child that owns it. The child sends its pid, reads the query, checks it
   (:func:`kg.queries.prepare`: SERVICE, FROM and updates are refused before anything is
-  evaluated), runs it, serialises the result in the negotiated format and sends it back;
+  evaluated), runs it on the backend, serialises the result in the negotiated format
+  and sends it back;
 * the request thread waits at most ``timeout`` seconds for the answer. A query still
   running then is killed (SIGKILL) and the client gets 503; the other requests go on.
   Each child also has a CPU-time limit, so a runaway query dies even if the server does.
 
 Forking only from the single-threaded zygote avoids forking a threaded process (whose
 locks may be held by other threads). The server itself makes no outbound connection,
-and neither does rdflib once SERVICE and FROM are refused and ``SPARQL_LOAD_GRAPHS`` is
-off. Everything runs on POSIX (Linux, macOS); Windows has no fork.
+and neither does the engine once SERVICE and FROM are refused. Everything runs on POSIX
+(Linux, macOS); Windows has no fork.
 """
 
 from __future__ import annotations
@@ -46,10 +49,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import __version__
 from .errors import KgError, QueryError, QueryRefused
-from .queries import MAX_QUERY_BYTES, NamedQuery, execute, form_of, prepare, serialize
+from .queries import MAX_QUERY_BYTES, NamedQuery, form_of, prepare, serialize, standalone
 
 if TYPE_CHECKING:
-    from rdflib import Graph
+    from .store import Backend
 
 log = logging.getLogger("kg.server")
 
@@ -141,7 +144,7 @@ def negotiate(accept: str | None,
     return best[2] if best else None
 
 
-def answer(graph: Graph, text: str, accept: str | None, max_rows: int) -> Response:
+def answer(backend: Backend, text: str, accept: str | None, max_rows: int) -> Response:
     """The HTTP response to query ``text``: the result in the format ``accept`` likes,
     403 for a query kg refuses, 400 for a bad one, 406 if no format fits."""
     try:
@@ -164,7 +167,7 @@ def answer(graph: Graph, text: str, accept: str | None, max_rows: int) -> Respon
                                   + ", ".join(media for media, _ in offers))
     media, fmt = chosen
     try:
-        result = execute(graph, query, max_rows=max_rows)
+        result = backend.run(standalone(text), form, max_rows)
     except QueryError as exc:
         return Response.text(400, str(exc))
     headers = [("Content-Type", media + ("; charset=utf-8" if media.startswith(_TEXT_TYPES)
@@ -180,14 +183,14 @@ def answer(graph: Graph, text: str, accept: str | None, max_rows: int) -> Respon
 class QueryRunner:
     """Runs each query in a child of a zygote process, killing it at the timeout."""
 
-    def __init__(self, graph: Graph, *, max_rows: int, timeout: float) -> None:
+    def __init__(self, backend: Backend, *, max_rows: int, timeout: float) -> None:
         if not hasattr(os, "fork"):
             raise KgError("kg serve needs os.fork (Linux or macOS)")
-        _warm(graph)
+        _warm(backend)
         self.max_rows = max_rows
         cpu_seconds = max(1, math.ceil(timeout)) + 1
         control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        pid = _fork(control, _zygote, theirs, graph, max_rows, cpu_seconds)
+        pid = _fork(control, _zygote, theirs, backend, max_rows, cpu_seconds)
         theirs.close()
         #: the zygote's pid (its children are the query processes)
         self.pid = pid
@@ -257,12 +260,13 @@ def _kill(pid: int, sig: int = signal.SIGKILL) -> None:
         pass
 
 
-def _warm(graph: Graph) -> None:
-    """Run one query of each form and serialise it in every format, so that the parser's
-    grammar and every plugin are loaded once, before forking, not in each child."""
+def _warm(backend: Backend) -> None:
+    """Run one query of each form and serialise it in every format, so that the graph,
+    the parser's grammar and every plugin are loaded once, before forking, not in each
+    child."""
     for text in ("SELECT * WHERE { ?s ?p ?o } LIMIT 1", "ASK { ?s ?p ?o }",
                  "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 1"):
-        result = execute(graph, prepare(text), max_rows=1)
+        result = backend.run(text, form_of(prepare(text)), 1)
         offers = GRAPH_MEDIA_TYPES if result.graph is not None else RESULT_MEDIA_TYPES
         for fmt in {f for _, f in offers}:
             if result.type != "ASK" or fmt not in ("csv", "tsv"):
@@ -285,7 +289,8 @@ def _fork(close: socket.socket, target: Callable[..., None], *args: Any) -> int:
     return pid
 
 
-def _zygote(control: socket.socket, graph: Graph, max_rows: int, cpu_seconds: int) -> None:
+def _zygote(control: socket.socket, backend: Backend, max_rows: int,
+            cpu_seconds: int) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the children
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, which closes us
     gc.freeze()  # keep the graph's pages shared with the children
@@ -294,11 +299,11 @@ def _zygote(control: socket.socket, graph: Graph, max_rows: int, cpu_seconds: in
         if not msg:
             return  # the server closed its end
         for fd in fds:
-            _fork(control, _child, fd, graph, max_rows, cpu_seconds)
+            _fork(control, _child, fd, backend, max_rows, cpu_seconds)
             os.close(fd)
 
 
-def _child(fd: int, graph: Graph, max_rows: int, cpu_seconds: int) -> None:
+def _child(fd: int, backend: Backend, max_rows: int, cpu_seconds: int) -> None:
     import resource
 
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -307,7 +312,7 @@ def _child(fd: int, graph: Graph, max_rows: int, cpu_seconds: int) -> None:
     conn.send_bytes(str(os.getpid()).encode())
     request = json.loads(conn.recv_bytes())
     try:
-        response = answer(graph, request["query"], request["accept"], max_rows)
+        response = answer(backend, request["query"], request["accept"], max_rows)
     except Exception as exc:  # a bug, not the query's fault: say so, in one line
         response = Response.text(500, f"internal error: {type(exc).__name__}: {exc}")
     head = json.dumps({"status": response.status, "headers": response.headers})
@@ -332,12 +337,12 @@ class SparqlServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, graph: Graph, queries: Mapping[str, NamedQuery],
+    def __init__(self, backend: Backend, queries: Mapping[str, NamedQuery],
                  config: ServerConfig | None = None) -> None:
         self.config = config or ServerConfig()
         self.page, self.page_csp = render_page(queries, self.config)
         self.slots = threading.BoundedSemaphore(self.config.max_concurrent)
-        self.runner = QueryRunner(graph, max_rows=self.config.max_rows,
+        self.runner = QueryRunner(backend, max_rows=self.config.max_rows,
                                   timeout=self.config.timeout)
         if ":" in self.config.host:
             self.address_family = socket.AF_INET6

@@ -41,7 +41,7 @@ from kg.server import (
     SparqlServer,
     negotiate,
 )
-from kg.store import Build
+from kg.store import Build, MemoryBackend
 
 from .conftest import REPO
 from .test_queries import Listener
@@ -59,7 +59,7 @@ class Running:
     """A SparqlServer serving in a thread."""
 
     def __init__(self, built: Build, config: ServerConfig) -> None:
-        self.server = SparqlServer(built.graph, NAMED, config)
+        self.server = SparqlServer(MemoryBackend(built), NAMED, config)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         self.url = self.server.url
@@ -491,7 +491,7 @@ def test_eight_concurrent_clients(srv: Running) -> None:
 def test_the_port_in_use_is_a_clear_error(srv: Running, built: Build) -> None:
     port = int(srv.server.server_address[1])
     with pytest.raises(KgError, match=f"cannot listen on 127.0.0.1 port {port}"):
-        SparqlServer(built.graph, NAMED, ServerConfig(port=port))
+        SparqlServer(MemoryBackend(built), NAMED, ServerConfig(port=port))
 
 
 def test_loopback_by_default() -> None:
