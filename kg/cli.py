@@ -234,10 +234,10 @@ def export(settings: Settings, fmt: str, output: Path | None, no_provenance: boo
     """
     from .export import export_files, save
     from .store import open_backend
-    from .subgraph import select
+    from .subgraph import select_on
 
-    source = open_backend(settings.build_path, store=store, endpoint=endpoint).graph()
-    graph = select(source, selection, provenance=not no_provenance)
+    backend = open_backend(settings.build_path, store=store, endpoint=endpoint)
+    graph = select_on(backend, selection, provenance=not no_provenance)
     written = save(export_files(graph, fmt), output, FORMATS[fmt])
     for path in written:
         click.echo(f"wrote {display_path(path)}", err=True)
@@ -280,22 +280,23 @@ def viz(settings: Settings, input_: str | None, fmt: str | None, output: Path | 
     from .build import write_atomic
     from .paths import ONTOLOGY
     from .store import open_backend
-    from .subgraph import select
+    from .subgraph import select, select_on
     from .viz import build_view, read_graph, render
     from .vocab import load_ontology
 
     ontology = None
     if input_ is None:
-        graph = open_backend(settings.build_path, store=store, endpoint=endpoint).graph()
+        graph = select_on(open_backend(settings.build_path, store=store, endpoint=endpoint),
+                          selection)
     elif store or endpoint:
         raise UsageError("--input draws a file: give it without --store or --endpoint")
     else:
-        graph = read_graph(input_, fmt, stdin=sys.stdin.buffer)
+        graph = select(read_graph(input_, fmt, stdin=sys.stdin.buffer), selection)
         try:  # labels and classes of kg's terms, for a graph that left the ontology out
             ontology = load_ontology(settings.data_dir / ONTOLOGY)
         except KgError:
             pass
-    view = build_view(select(graph, selection), max_nodes=max_nodes or None, ontology=ontology)
+    view = build_view(graph, max_nodes=max_nodes or None, ontology=ontology)
     html = render(view, title=title).encode("utf-8")
     if output is not None and str(output) == "-":
         sys.stdout.buffer.write(html)

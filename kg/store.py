@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from .queries import QueryResult, Term
 
 
-
 @dataclass(frozen=True)
 class Build:
     """A build directory's manifest and graph: the graph is read from ``graph.nt``

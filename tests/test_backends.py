@@ -3,16 +3,8 @@ store, and a real Oxigraph server on 127.0.0.1 loaded through the Graph Store Pr
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,17 +20,14 @@ from kg.store import (
     EndpointBackend,
     MemoryBackend,
     OxigraphBackend,
-    load_build,
     open_backend,
 )
 
-from .conftest import REPO
+from .conftest import REPO, free_port
 
 NAMED = load_queries(REPO / "queries")
 #: separators of the GROUP_CONCATs in the named queries: their order is the engine's
 _CONCAT = re.compile(r"; |, | \| | ")
-OXIGRAPH = shutil.which("oxigraph", path=os.path.dirname(sys.executable)) or shutil.which(
-    "oxigraph")
 
 
 def canonical(result: QueryResult) -> object:
@@ -64,14 +53,6 @@ def canonical(result: QueryResult) -> object:
 def _cell(term: object) -> str:
     """A term for comparison: exactly its N-Triples form."""
     return "" if term is None else term.n3()  # type: ignore[attr-defined,no-any-return]
-
-
-@pytest.fixture(scope="module")
-def oxigraph_store(build_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Backend:
-    path = tmp_path_factory.mktemp("ox") / "store"
-    store = OxigraphBackend(path, create=True)
-    assert store.load(build_dir / "graph.nt") == len(load_build(build_dir).graph)
-    return store
 
 
 def _answers_match(backend: Backend, graph: Graph, name: str) -> None:
@@ -118,41 +99,8 @@ def test_store_and_endpoint_errors(tmp_path: Path, build_dir: Path) -> None:
     with pytest.raises(UsageError, match="not an http"):
         open_backend(build_dir, endpoint="file:///etc/passwd")
     with pytest.raises(DataError, match="cannot reach http://127.0.0.1:"):
-        run_checked(EndpointBackend(f"http://127.0.0.1:{_free_port()}/query"),
+        run_checked(EndpointBackend(f"http://127.0.0.1:{free_port()}/query"),
                     "ASK { ?s ?p ?o }")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Oxigraph server (PyPI 'oxigraph') on a free loopback port."""
-    if OXIGRAPH is None:
-        pytest.skip("the oxigraph server binary is not installed (pip install oxigraph)")
-    port = _free_port()
-    location = tmp_path_factory.mktemp("oxserver")
-    proc = subprocess.Popen([OXIGRAPH, "serve", "--location", str(location), "--bind",
-                             f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                urllib.request.urlopen(base + "/query?query=ASK%7B%7D", timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    pytest.fail("the oxigraph server did not start")
-                time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_load_into_a_real_oxigraph_server_and_query_it(oxigraph_server: str, build_dir: Path,

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-import pytest
-from rdflib import RDF, RDFS, Graph, Literal
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from kg.errors import UsageError
-from kg.subgraph import Fact, NameIndex, Selection, select, select_facts
+import pytest
+from click.testing import CliRunner
+from rdflib import RDF, RDFS, Graph, Literal, URIRef
+
+from kg.cli import cli
+from kg.errors import QueryError, QueryRefused, UsageError
+from kg.queries import QueryResult
+from kg.store import Backend, Build, EndpointBackend, MemoryBackend
+from kg.subgraph import Fact, NameIndex, Selection, select, select_facts, select_on
 from kg.vocab import KG, KGR
 
 
@@ -139,3 +146,130 @@ def test_selected_rdf_is_a_subgraph_with_provenance(graph: Graph) -> None:
 
 def test_empty_selection_is_the_whole_graph(graph: Graph) -> None:
     assert select(graph, Selection()) is graph
+
+
+# --------------------------------------------------------------------------- on a backend
+
+SELECTIONS = {
+    "around-depth-0": Selection(around="eclampsia", depth=0),
+    "around": Selection(around="eclampsia"),
+    "around-depth-2": Selection(around="eclampsia", depth=2),
+    "population": Selection(population="children"),
+    "relations": Selection(relations=("causes", "kg:hasSymptom")),
+    "path": Selection(path=("diuretics", "leg cramp")),
+    "path-undirected": Selection(path=("leg cramp", "diuretics"), undirected=True),
+    "query": Selection(query="entity-graph"),
+    "query-around": Selection(query="entity-graph", around="magnesium deficiency", depth=0),
+    "combined": Selection(population="pregnant women", relations=("causes",),
+                          around="diuretics"),
+    "everything": Selection(),
+}
+
+
+@pytest.fixture(scope="module")
+def endpoint(oxigraph_server: str, build_dir: Path) -> Backend:
+    """The real Oxigraph server, loaded with the build through the Graph Store Protocol."""
+    EndpointBackend(oxigraph_server + "/store").load(build_dir / "graph.nt")
+    return EndpointBackend(oxigraph_server + "/query")
+
+
+@pytest.fixture(scope="module", params=["memory", "store", "endpoint"])
+def backend(request: pytest.FixtureRequest, built: Build) -> Backend:
+    if request.param == "memory":
+        return MemoryBackend(built)
+    name = "oxigraph_store" if request.param == "store" else "endpoint"
+    found: Backend = request.getfixturevalue(name)
+    return found
+
+
+@dataclass
+class Counting:
+    """A backend that counts the solutions and triples it gives, and will not give the
+    whole graph."""
+
+    backend: Backend
+    label: str = "counting"
+    fetched: int = 0
+    queries: list[str] = field(default_factory=list)
+
+    def run(self, text: str, form: str, max_rows: int | None) -> QueryResult:
+        result = self.backend.run(text, form, max_rows)
+        self.queries.append(text)
+        self.fetched += len(result.solutions) + (len(result.graph) if result.graph else 0)
+        return result
+
+    def graph(self) -> Graph:
+        raise AssertionError("the whole graph was asked for")
+
+
+@pytest.mark.parametrize("provenance", [True, False], ids=["provenance", "no-provenance"])
+@pytest.mark.parametrize("selection", SELECTIONS.values(), ids=SELECTIONS.keys())
+def test_select_on_a_backend_is_select_on_the_graph(backend: Backend, graph: Graph,
+                                                    selection: Selection,
+                                                    provenance: bool) -> None:
+    want = select(graph, selection, provenance)
+    got = select_on(backend, selection, provenance)
+    assert len(want) > 0
+    assert set(got) == set(want)
+    assert dict(got.namespaces())["kgr"] == URIRef(str(KGR))
+
+
+@pytest.mark.parametrize("selection", [SELECTIONS["around"], SELECTIONS["path"],
+                                       Selection(relations=("causes",)),
+                                       Selection()], ids=["around", "path", "relation", "all"])
+def test_select_on_never_copies_the_whole_graph(oxigraph_store: Backend, graph: Graph,
+                                                selection: Selection) -> None:
+    counting = Counting(oxigraph_store)
+    got = select_on(counting, selection, provenance=selection != Selection())
+    assert set(got) == set(select(graph, selection, selection != Selection()))
+    assert counting.fetched < len(graph)  # the skeleton and the subgraph, not the graph
+
+
+def test_kg_export_from_a_real_oxigraph_server(endpoint: EndpointBackend, graph: Graph,
+                                               build_dir: Path, tmp_path: Path) -> None:
+    target = tmp_path / "out.nt"
+    result = CliRunner().invoke(cli, ["export", "--endpoint", endpoint.url, "--around",
+                                      "eclampsia", "--depth", "2", "--format", "nt", "-o",
+                                      str(target), "--build-dir", str(build_dir)])
+    assert result.exit_code == 0, result.output
+    got = Graph().parse(target, format="nt")
+    assert set(got) == set(select(graph, Selection(around="eclampsia", depth=2)))
+
+
+@pytest.mark.parametrize("selection", [
+    Selection(around="eclampsya"),
+    Selection(around="leg cramp", depth=-1),
+    Selection(relations=("hasSymptoms",)),
+    Selection(population="winter"),
+    Selection(population="pregnant womn"),
+    Selection(path=("leg cramp", "diuretics")),
+    Selection(query="about-entity"),  # a SELECT, not a CONSTRUCT
+    Selection(query="no-such-query"),
+], ids=["name", "depth", "relation", "not-a-population", "population-name", "no-path",
+        "select-query", "unknown-query"])
+def test_select_on_fails_as_select(backend: Backend, graph: Graph,
+                                   selection: Selection) -> None:
+    with pytest.raises(UsageError) as want:
+        select(graph, selection)
+    with pytest.raises(UsageError) as got:
+        select_on(backend, selection)
+    assert str(got.value) == str(want.value)
+
+
+def test_a_query_to_select_from_is_checked(oxigraph_store: Backend, tmp_path: Path) -> None:
+    rq = tmp_path / "remote.rq"
+    rq.write_text("CONSTRUCT { ?s ?p ?o } WHERE { SERVICE <http://127.0.0.1:9/> "
+                  "{ ?s ?p ?o } }", encoding="utf-8")
+    counting = Counting(oxigraph_store)
+    with pytest.raises(QueryRefused, match="SERVICE is not allowed"):
+        select_on(counting, Selection(query=str(rq), around="leg cramp"))
+    assert counting.queries == []
+
+
+def test_an_iri_that_would_break_a_query_is_refused(oxigraph_store: Backend) -> None:
+    from kg.subgraph import _BackendReader
+
+    reader = _BackendReader(Counting(oxigraph_store))
+    bad = URIRef("https://w3id.org/health-kg/resource/x> ?p ?o } #")
+    with pytest.raises(QueryError, match="not a valid IRI"):
+        list(reader.triples_of([KGR["leg-cramp"], bad]))
