@@ -16,7 +16,7 @@ HEADINGS = (
     "## Build",
     "## Loading the backends",
     "## Named queries: Oxigraph backend vs raw pyoxigraph",
-    "## Named queries: rdflib memory backend vs Oxigraph",
+    "## Named queries: raw rdflib vs kg's memory and Oxigraph backends",
     "## --around export",
     "## kg viz of a ~500-entity selection",
     "## Peak memory",
