@@ -253,10 +253,23 @@ def compile_graph(data_dir: Path) -> tuple[Graph, Corpus]:
     return compiled.graph(), compiled.corpus
 
 
+def graph_lines(graph: Graph) -> list[str]:
+    """The sorted, distinct N-Triples lines of an rdflib graph, written by kg.ntriples
+    (as the build writes its own): one string per triple, no serialiser's copies."""
+    memo: dict[Node, str] = {}
+
+    def term(node: Node) -> str:
+        text = memo.get(node)
+        if text is None:
+            text = memo[node] = nt.rdflib_term(node)
+        return text
+
+    return nt.sort_lines({nt.line(term(s), term(p), term(o)) for s, p, o in graph})
+
+
 def serialize_nt(graph: Graph) -> bytes:
     """Sorted N-Triples: the canonical, byte-stable form of a graph without blank nodes."""
-    lines = graph.serialize(format="nt", encoding="utf-8").decode("utf-8").splitlines()
-    return nt.serialize_lines(line for line in lines if line.strip())
+    return nt.encode(graph_lines(graph))
 
 
 def serialize_ttl(ntriples: bytes | list[str]) -> bytes:

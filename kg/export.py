@@ -60,9 +60,9 @@ def _nx(graph: Graph) -> nx.MultiDiGraph:
 
 
 def _ttl(graph: Graph) -> bytes:
-    from .build import serialize_nt, serialize_ttl
+    from .build import graph_lines, serialize_ttl
 
-    return serialize_ttl(serialize_nt(graph))
+    return serialize_ttl(graph_lines(graph))
 
 
 def _nt(graph: Graph) -> bytes:

@@ -21,6 +21,8 @@ RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"}
 _ESCAPE = re.compile(r'[\\"\n\r]')
+# a blank node label N-Triples can write (a safe subset of BLANK_NODE_LABEL)
+_BNODE = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?")
 # a Turtle local name we can write unescaped (a safe subset of PN_LOCAL)
 _LOCAL = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?$")
 
@@ -51,16 +53,18 @@ def boolean(value: bool) -> str:
 
 
 def rdflib_term(term: object) -> str:
-    """An rdflib URIRef or Literal in N-Triples form (for the few triples that come
-    from rdflib: the ontology and the dataset description)."""
-    from rdflib import Literal, URIRef
+    """An rdflib URIRef, Literal or BNode in N-Triples form (for triples that come from
+    rdflib: the ontology, the dataset description, graphs to export)."""
+    from rdflib import BNode, Literal, URIRef
 
     if isinstance(term, URIRef):
         return iri(str(term))
     if isinstance(term, Literal):
         dt = str(term.datatype) if term.datatype is not None else None
         return literal(str(term), lang=term.language, datatype=dt)
-    raise DataError(f"blank nodes are not allowed here: {term!r}")
+    if isinstance(term, BNode) and _BNODE.fullmatch(str(term)):
+        return f"_:{term}"
+    raise DataError(f"not an RDF term kg can write: {term!r}")
 
 
 def line(s: str, p: str, o: str) -> str:

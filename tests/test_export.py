@@ -167,3 +167,14 @@ def test_query_construct_is_a_starting_point(build_dir: Path, graph: Graph,
     rq.write_text("CONSTRUCT { ?s ?p ?o } WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }")
     code, _, err = run(build_dir, "--query", str(rq))
     assert code == 1 and "SERVICE is not allowed" in err
+
+
+@pytest.mark.parametrize("fmt,output", [("nt", "graph.nt"), ("ttl", "graph.ttl")])
+def test_the_whole_graph_exports_as_the_build_wrote_it(build_dir: Path, tmp_path: Path,
+                                                       fmt: str, output: str) -> None:
+    """One writer for N-Triples and Turtle: an export of the whole graph is the build's
+    own file, byte for byte."""
+    path = tmp_path / output
+    code, _, err = run(build_dir, "--format", fmt, "-o", str(path))
+    assert code == 0, err
+    assert path.read_bytes() == (build_dir / output).read_bytes()
