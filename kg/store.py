@@ -193,12 +193,19 @@ class EndpointBackend:
         self.label = url
 
     def _post(self, text: str, accept: str) -> bytes:
+        """POST ``text`` as an HTML form (``query=...``): the one way of the SPARQL 1.1
+        Protocol that every server takes (Virtuoso 7 never answers a direct
+        ``application/sparql-query`` POST). Parameters in the endpoint's URL, such as
+        ``default-graph-uri``, go into the form with it, as the protocol says."""
         import urllib.error
+        import urllib.parse
         import urllib.request
 
+        base, _, params = self.url.partition("?")
+        form = (params + "&" if params else "") + urllib.parse.urlencode({"query": text})
         request = urllib.request.Request(
-            self.url, data=text.encode("utf-8"), method="POST",
-            headers={"Content-Type": "application/sparql-query; charset=utf-8",
+            base, data=form.encode("ascii"), method="POST",
+            headers={"Content-Type": "application/x-www-form-urlencoded",
                      "Accept": accept})
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
@@ -223,7 +230,7 @@ class EndpointBackend:
             return graph_result(form, graph, max_rows)
         data = json.loads(self._post(text, "application/sparql-results+json"))
         if form == "ASK":
-            return QueryResult(form, boolean=bool(data.get("boolean")))
+            return QueryResult(form, boolean=_ask_answer(data, self.url))
         names = tuple(data.get("head", {}).get("vars", []))
         return select_result(names, (tuple(_json_term(b[n]) if n in b else None for n in names)
                                      for b in data.get("results", {}).get("bindings", [])),
@@ -268,6 +275,20 @@ class EndpointBackend:
                 if not lines:
                     break
         return sent
+
+
+def _ask_answer(data: dict[str, Any], url: str) -> bool:
+    """The answer of SPARQL JSON results to an ASK: ``boolean``, or what Virtuoso 7
+    sends instead, a table of one variable (``__ASK_RETVAL``) with one row holding 1
+    for yes and no row for no."""
+    if isinstance(data.get("boolean"), bool):
+        return bool(data["boolean"])
+    names = data.get("head", {}).get("vars", [])
+    rows = data.get("results", {}).get("bindings", [])
+    values = [b.get("value") for row in rows for b in row.values()]
+    if len(names) == 1 and len(rows) <= 1 and all(v in ("1", "true") for v in values):
+        return bool(values)
+    raise QueryError(f"{url} answered an ASK query without a boolean")
 
 
 def open_backend(build_dir: Path, store: str | None = None,

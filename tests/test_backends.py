@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from rdflib import Graph, Literal
 
 from kg.cli import cli
-from kg.errors import BuildNotFoundError, DataError, QueryRefused, UsageError
+from kg.errors import BuildNotFoundError, DataError, QueryError, QueryRefused, UsageError
 from kg.queries import QueryResult, execute, load_queries, prepare, run_checked
 from kg.store import (
     Backend,
@@ -20,6 +20,7 @@ from kg.store import (
     EndpointBackend,
     MemoryBackend,
     OxigraphBackend,
+    _ask_answer,
     open_backend,
 )
 
@@ -103,6 +104,30 @@ def test_store_and_endpoint_errors(tmp_path: Path, build_dir: Path) -> None:
                     "ASK { ?s ?p ?o }")
 
 
+@pytest.mark.parametrize("name", sorted(NAMED))
+def test_virtuoso_answers_as_rdflib(virtuoso_endpoint: str, graph: Graph, name: str) -> None:
+    """A second real engine behind --endpoint: Virtuoso 7 (Debian's), which answers only
+    form-encoded POSTs and sends ASK answers as a one-row table."""
+    _answers_match(EndpointBackend(virtuoso_endpoint), graph, name)
+
+
+def test_virtuoso_ask_answers_both_ways(virtuoso_endpoint: str) -> None:
+    endpoint = EndpointBackend(virtuoso_endpoint)
+    assert run_checked(endpoint, "ASK { kgr:leg-cramp a kg:Condition }").boolean is True
+    assert run_checked(endpoint, "ASK { kgr:leg-cramp a kg:Population }").boolean is False
+
+
+def test_export_from_virtuoso_is_the_build_s(virtuoso_endpoint: str, build_dir: Path,
+                                             tmp_path: Path) -> None:
+    runner = CliRunner()
+    for name, backend in (("virtuoso", ["--endpoint", virtuoso_endpoint]), ("memory", [])):
+        result = runner.invoke(cli, ["export", "--around", "eclampsia", "--depth", "2",
+                                     "--format", "nt", "-o", str(tmp_path / f"{name}.nt"),
+                                     "--build-dir", str(build_dir), *backend])
+        assert result.exit_code == 0, result.output
+    assert (tmp_path / "virtuoso.nt").read_bytes() == (tmp_path / "memory.nt").read_bytes()
+
+
 def test_load_into_a_real_oxigraph_server_and_query_it(oxigraph_server: str, build_dir: Path,
                                                        built) -> None:  # type: ignore[no-untyped-def]
     runner = CliRunner()
@@ -166,3 +191,24 @@ def _ints(g):  # type: ignore[no-untyped-def]
             o = Literal(o.toPython(), datatype=XSD.integer)
         out.add((s, p, o))
     return out
+
+
+@pytest.mark.parametrize("data,answer", [
+    ({"head": {}, "boolean": True}, True),
+    ({"head": {}, "boolean": False}, False),
+    ({"head": {"vars": ["__ASK_RETVAL"]},
+      "results": {"bindings": [{"__ASK_RETVAL": {"type": "literal", "value": "1"}}]}}, True),
+    ({"head": {"vars": ["__ASK_RETVAL"]}, "results": {"bindings": []}}, False),
+])
+def test_ask_answers_in_both_shapes(data: dict[str, object], answer: bool) -> None:
+    assert _ask_answer(data, "http://x/sparql") is answer
+
+
+@pytest.mark.parametrize("data", [
+    {"head": {"vars": ["a", "b"]}, "results": {"bindings": []}},
+    {"head": {"vars": ["n"]}, "results": {"bindings": [{"n": {"value": "42"}}]}},
+    {"head": {}},
+])
+def test_an_ask_answer_without_a_boolean_is_an_error(data: dict[str, object]) -> None:
+    with pytest.raises(QueryError, match="without a boolean"):
+        _ask_answer(data, "http://x/sparql")
