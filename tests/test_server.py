@@ -43,7 +43,7 @@ from kg.server import (
 )
 from kg.store import Build, MemoryBackend
 
-from .conftest import REPO
+from .conftest import REPO, need_system_tool
 from .test_queries import Listener
 
 TIMEOUT = 10  # seconds, for every request a test makes
@@ -574,10 +574,11 @@ def test_http_client_keep_alive(srv: Running) -> None:
 CHROMIUM = Path("/usr/bin/chromium")
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}")
 def test_the_page_in_a_browser(srv: Running) -> None:
     """Click a named query, get a table; a hostile value stays text; nothing leaves."""
-    playwright = pytest.importorskip("playwright.sync_api")
+    need_system_tool(str(CHROMIUM) if CHROMIUM.exists() else None,
+                     f"Chromium at {CHROMIUM} (apt-get install chromium)")
+    import playwright.sync_api as playwright
     with playwright.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), timeout=TIMEOUT * 1000,
                                      args=["--no-sandbox", "--disable-gpu", "--headless"])

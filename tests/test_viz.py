@@ -31,7 +31,7 @@ from kg.subgraph import Selection, select
 from kg.viz import build_view, layout, page_data, read_graph, render, render_html
 from kg.vocab import KG, KGD, KGR, OA
 
-from .conftest import REPO
+from .conftest import REPO, need_system_tool
 
 
 def _load_benchmark() -> ModuleType:
@@ -342,15 +342,10 @@ def test_the_installed_wheel_ships_the_templates(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- in a browser
 
-pytestmark_browser = pytest.mark.skipif(
-    not Path(bench.CHROMIUM).exists(),
-    reason=f"no Chromium at {bench.CHROMIUM} (apt-get install chromium; .ci/run does)")
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(bench.CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {bench.CHROMIUM} (apt-get install chromium; .ci/run does)")
+    need_system_tool(bench.CHROMIUM if Path(bench.CHROMIUM).exists() else None,
+                     f"Chromium at {bench.CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -407,7 +402,6 @@ def tab(browser: Any) -> Iterator[Tab]:
     t.close()
 
 
-@pytestmark_browser
 def test_the_page_draws_the_whole_seed_graph(tab: Tab, seed_page: Path, graph: Graph) -> None:
     tab.open(seed_page)
     g = to_networkx(graph)
@@ -421,7 +415,6 @@ def test_the_page_draws_the_whole_seed_graph(tab: Tab, seed_page: Path, graph: G
     assert tab.js("document.querySelectorAll('#legend .legend-item').length") == len(classes)
 
 
-@pytestmark_browser
 def test_clicking_a_node_shows_its_evidence(tab: Tab, seed_page: Path, view: Any) -> None:
     tab.open(seed_page)
     x, y = tab.centre_on(MG)
@@ -443,7 +436,6 @@ def test_clicking_a_node_shows_its_evidence(tab: Tab, seed_page: Path, view: Any
     assert "Lack of magnesium, calcium and potassium affects convulsions" in text
 
 
-@pytestmark_browser
 def test_clicking_a_fact_shows_it(tab: Tab, seed_page: Path, view: Any) -> None:
     tab.open(seed_page)
     edge = next(e for e in view.data["edges"] if e.get("note"))
@@ -451,7 +443,6 @@ def test_clicking_a_fact_shows_it(tab: Tab, seed_page: Path, view: Any) -> None:
     assert edge["note"] in tab.page.locator("#panel").inner_text()
 
 
-@pytestmark_browser
 def test_the_population_filter_hides_what_it_should(tab: Tab, seed_page: Path,
                                                     view: Any) -> None:
     tab.open(seed_page)
@@ -477,7 +468,6 @@ def test_the_population_filter_hides_what_it_should(tab: Tab, seed_page: Path,
     assert len(tab.shown("edges")) == len(data["edges"])
 
 
-@pytestmark_browser
 def test_the_relation_filter(tab: Tab, seed_page: Path, view: Any) -> None:
     tab.open(seed_page)
     tab.page.get_by_label("causes", exact=False).first.uncheck()
@@ -489,7 +479,6 @@ def test_the_relation_filter(tab: Tab, seed_page: Path, view: Any) -> None:
     assert len(tab.shown("edges")) == len(view.data["edges"])
 
 
-@pytestmark_browser
 def test_search_focuses_a_node(tab: Tab, seed_page: Path) -> None:
     tab.open(seed_page)
     tab.page.fill("#search", "hypomagnesemia")  # an alternative label, any case
@@ -508,7 +497,6 @@ def test_search_focuses_a_node(tab: Tab, seed_page: Path) -> None:
     assert "No entity is called" in tab.page.locator("#status").inner_text()
 
 
-@pytestmark_browser
 def test_physics_toggle_and_reset_view(tab: Tab, seed_page: Path) -> None:
     tab.open(seed_page)
     tab.page.check("#physics")
@@ -524,7 +512,6 @@ def test_physics_toggle_and_reset_view(tab: Tab, seed_page: Path) -> None:
     assert tab.panel_title() == "How to read this graph"
 
 
-@pytestmark_browser
 def test_narrow_screens_put_the_panel_under_the_graph(browser: Any, seed_page: Path) -> None:
     t = Tab(browser, width=800, height=1000)
     try:
@@ -539,7 +526,6 @@ def test_narrow_screens_put_the_panel_under_the_graph(browser: Any, seed_page: P
         t.close()
 
 
-@pytestmark_browser
 def test_hostile_labels_stay_inert(tab: Tab, tmp_path: Path) -> None:
     path = tmp_path / "hostile.html"
     path.write_text(render_html(hostile_graph(), title=PAYLOADS[0]), encoding="utf-8")
@@ -571,7 +557,6 @@ def test_hostile_labels_stay_inert(tab: Tab, tmp_path: Path) -> None:
     assert tab.js("document.scripts.length") == 3
 
 
-@pytestmark_browser
 def test_a_5000_node_graph_opens_and_stays_usable(tab: Tab, tmp_path: Path) -> None:
     path = tmp_path / "big.html"
     view = build_view(bench.synthetic_graph(5000, provenance=False), max_nodes=None)
