@@ -360,6 +360,9 @@ PAYLOADS = [
     'x" } ; DROP ALL ; #',
     "x' } ; DROP ALL ; #",
     '") } SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } #',
+    # ends the string on an engine that reads \U0000005C as a backslash inside strings
+    # (Oxigraph) where the old escaping relied on its expansion before parsing
+    '" } SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } #',
     '"""\n} LOAD <http://127.0.0.1:9/> #',
     "back\\slash \\\" and \\u0022",
     "\\u0022) } SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } #",
