@@ -893,13 +893,16 @@ def select_result(names: tuple[str, ...], solutions: Iterable[tuple[Term | None,
     return QueryResult("SELECT", vars=names, solutions=kept)
 
 
-def graph_result(form: str, graph: Graph | None, max_rows: int | None) -> QueryResult:
+def graph_result(form: str, triples: Iterable[tuple[Node, Node, Node]] | None,
+                 max_rows: int | None) -> QueryResult:
+    """A CONSTRUCT or DESCRIBE result of ``triples`` (an rdflib graph or any iterable
+    of triples), sorted, distinct and cut at ``max_rows`` (then ``truncated``)."""
     from rdflib import Graph
 
     from .vocab import bind_prefixes
 
     out = bind_prefixes(Graph())
-    triples = sorted(graph) if graph is not None else []
+    triples = sorted(set(triples)) if triples is not None else []
     truncated = max_rows is not None and len(triples) > max_rows
     for triple in triples[:max_rows] if max_rows is not None else triples:
         out.add(triple)

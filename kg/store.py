@@ -325,13 +325,8 @@ def _oxigraph_run(store: pyoxigraph.Store, text: str, form: str,
         if isinstance(result, pyoxigraph.QueryBoolean):
             return QueryResult(form, boolean=bool(result))
         if isinstance(result, pyoxigraph.QueryTriples):
-            from rdflib import Graph
-
-            graph = Graph()
-            for t in result:
-                graph.add((to_rdflib(t.subject), to_rdflib(t.predicate),  # type: ignore[arg-type]
-                           to_rdflib(t.object)))
-            return graph_result(form, graph, max_rows)
+            return graph_result(form, ((to_rdflib(t.subject), to_rdflib(t.predicate),  # type: ignore[misc]
+                                        to_rdflib(t.object)) for t in result), max_rows)
         width = len(result.variables)
         names = tuple(v.value for v in result.variables)
         return select_result(names, (tuple(solution[i] for i in range(width))
