@@ -1054,18 +1054,13 @@ def _tsv(result: QueryResult) -> bytes:
 
 
 def _nt_term(term: Term) -> str:
-    """``term`` in N-Triples syntax, on one line (tabs escaped too)."""
+    """``term`` in N-Triples syntax, on one line (tabs escaped too, for TSV)."""
     import pyoxigraph
 
-    if isinstance(term, pyoxigraph.Literal):
-        value = (term.value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-                 .replace("\r", "\\r").replace("\t", "\\t"))
-        datatype = _datatype(term)
-        if term.language:
-            return f'"{value}"@{term.language}'
-        if datatype:
-            return f'"{value}"^^<{datatype}>'
-        return f'"{value}"'
+    from .ntriples import literal
+
+    if isinstance(term, pyoxigraph.Literal):  # escaping leaves a tab only where the value had one
+        return literal(term.value, term.language, _datatype(term)).replace("\t", "\\t")
     if isinstance(term, pyoxigraph.BlankNode):
         return f"_:{term.value}"
     return f"<{term.value}>"
