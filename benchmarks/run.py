@@ -675,6 +675,24 @@ def _qlabel(q: dict[str, Any]) -> str:
     return f"`{q['name']}{' ' + params if params else ''}`"
 
 
+def _query_rows(sizes: list[SizeResult], worker: str, columns: tuple[str, ...],
+                ratio: tuple[str, str], timeout: float) -> list[str]:
+    """Table rows of the named queries that ``worker`` timed at each size: the
+    variants ``columns``, then the first of ``ratio`` over the second."""
+    out = []
+    for s in sizes:
+        w = s.workers[worker]
+        for q in _queries(w):
+            smp = q["samples"]
+            cells = [_sample_cell(smp.get(name), timeout) for name in columns]
+            cells.append(_ratio(_time_of(smp.get(ratio[0])), _time_of(smp.get(ratio[1]))))
+            out.append(f"| {s.documents:,} | {_qlabel(q)} | {_rows(smp)} | "
+                       + " | ".join(cells) + " |")
+        if w.problem:
+            out.append(f"| {s.documents:,} | worker {w.problem} |" + " |" * (len(columns) + 2))
+    return out
+
+
 def _rows(samples: dict[str, dict[str, Any]]) -> str:
     counts = {s["rows"] for s in samples.values() if s["rows"] is not None}
     return ", ".join(str(c) for c in sorted(counts)) + (" (differ!)" if len(counts) > 1 else "")
@@ -887,16 +905,8 @@ def report(args: argparse.Namespace, command: str, started: datetime, seconds: f
               "bound text (`NamedQuery.bind` + `kg.queries.standalone`).", "",
               "| documents | query | rows | kg oxigraph | raw pyoxigraph | kg / raw |",
               "|---|---|---|---|---|---|"]
-    for s in sizes:
-        w = s.workers["oxigraph"]
-        for q in _queries(w):
-            smp = q["samples"]
-            lines.append(f"| {s.documents:,} | {_qlabel(q)} | {_rows(smp)} | "
-                         f"{_sample_cell(smp.get('kg oxigraph'), qt)} | "
-                         f"{_sample_cell(smp.get('raw pyoxigraph'), qt)} | "
-                         f"{_ratio(_time_of(smp.get('kg oxigraph')), _time_of(smp.get('raw pyoxigraph')))} |")  # noqa: E501
-        if w.problem:
-            lines.append(f"| {s.documents:,} | worker {w.problem} | | | | |")
+    lines += _query_rows(sizes, "oxigraph", ("kg oxigraph", "raw pyoxigraph"),
+                         ("kg oxigraph", "raw pyoxigraph"), qt)
 
     lines += ["", H_QMEM, "",
               "In one process, interleaved: raw rdflib `Graph.query` on the build parsed "
@@ -910,17 +920,8 @@ def report(args: argparse.Namespace, command: str, started: datetime, seconds: f
               "| documents | query | rows | raw rdflib | kg memory | kg oxigraph | "
               "rdflib / kg oxigraph |",
               "|---|---|---|---|---|---|---|"]
-    for s in sizes:
-        w = s.workers["memory"]
-        for q in _queries(w):
-            smp = q["samples"]
-            lines.append(f"| {s.documents:,} | {_qlabel(q)} | {_rows(smp)} | "
-                         f"{_sample_cell(smp.get('raw rdflib'), qt)} | "
-                         f"{_sample_cell(smp.get('kg memory'), qt)} | "
-                         f"{_sample_cell(smp.get('kg oxigraph'), qt)} | "
-                         f"{_ratio(_time_of(smp.get('raw rdflib')), _time_of(smp.get('kg oxigraph')))} |")  # noqa: E501
-        if w.problem:
-            lines.append(f"| {s.documents:,} | worker {w.problem} | | | | | |")
+    lines += _query_rows(sizes, "memory", ("raw rdflib", "kg memory", "kg oxigraph"),
+                         ("raw rdflib", "kg oxigraph"), qt)
 
     lines += ["", H_EXPORT, "",
               "`kg export --around HUB --depth 1 --format ttl`, in-process, in a fresh "
