@@ -232,7 +232,7 @@ class EndpointBackend:
         if form == "ASK":
             return QueryResult(form, boolean=_ask_answer(data, self.url))
         names = tuple(data.get("head", {}).get("vars", []))
-        return select_result(names, (tuple(_json_term(b[n]) if n in b else None for n in names)
+        return select_result(names, (tuple(_term_from_json(b[n]) if n in b else None for n in names)
                                      for b in data.get("results", {}).get("bindings", [])),
                              max_rows)
 
@@ -335,7 +335,7 @@ def _oxigraph_run(store: pyoxigraph.Store, text: str, form: str,
         raise QueryError(f"query failed: {first_line(exc)}") from None
 
 
-def _json_term(value: dict[str, str]) -> Term:
+def _term_from_json(value: dict[str, str]) -> Term:
     """A term of SPARQL 1.1 JSON results, as pyoxigraph's."""
     import pyoxigraph
 
