@@ -340,7 +340,9 @@ def select_worker(spec: dict[str, Any]) -> None:
     t0 = time.perf_counter()
     backend = (OxigraphBackend(Path(spec["store"])) if spec["backend"] == "oxigraph"
                else MemoryBackend(load_build(Path(spec["build"]))))
-    backend.run("ASK { ?s ?p ?o }", "ASK", None)  # the memory backend loads its store here
+    from kg.check import check
+
+    backend.run(check("ASK { ?s ?p ?o }"))  # the query process loads or opens the store here
     _emit("open", what=spec["backend"], seconds=time.perf_counter() - t0)
     _emit("rss", at="opened", kb=_rss_kb())
 
@@ -1028,6 +1030,15 @@ def command_line(argv: Sequence[str]) -> str:
     return shlex.join([rel(sys.executable), rel(str(Path(__file__).resolve())), *argv])
 
 
+def serve_load_block(out: Path) -> str:
+    """The block ``benchmarks/serve_load.py --write`` put into the report being replaced
+    (between its markers, kept at the end of the new one); "" if there is none."""
+    begin, end = "<!-- serve-load:begin -->", "<!-- serve-load:end -->"
+    old = out.read_text(encoding="utf-8") if out.is_file() else ""
+    i, j = old.find(begin), old.find(end)
+    return "\n" + old[i:j + len(end)] + "\n" if 0 <= i < j else ""
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -1068,7 +1079,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     seed = run_seed(args)
     sizes = [run_size(n, args) for n in args.sizes]
     seconds = time.perf_counter() - _STARTED
-    text = report(args, command, started, seconds, sizes, seed)
+    text = report(args, command, started, seconds, sizes, seed) + serve_load_block(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")

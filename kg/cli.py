@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,7 +19,7 @@ import click
 from . import __version__
 from .errors import KgError, UsageError, ValidationFailed, display_path
 from .export import FORMATS
-from .queries import GRAPH_FORMATS, RESULT_FORMATS
+from .results import GRAPH_FORMATS, RESULT_FORMATS
 from .viz import DEFAULT_MAX_NODES, INPUT_FORMATS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -365,22 +365,31 @@ def queries_command(settings: Settings, fmt: str, queries_dir: Path | None) -> N
 @click.option("--max-rows", type=click.IntRange(min=1),
               help="Stop after N rows (or triples) [default: no limit].")
 @click.option("--show", is_flag=True,
-              help="Print the query with its parameters bound, and PREFIX lines for the "
-                   "prefixes it uses, instead of running it.")
+              help="Print the query with its parameters bound, and the BASE and PREFIX "
+                   "lines it gets, instead of running it.")
+@click.option("--timeout", type=click.FloatRange(min=0, max=86_400), default=60.0,
+              show_default=True, metavar="SECONDS",
+              help="Stop the query after this many seconds (0: no limit).")
+@click.option("--memory", type=click.IntRange(min=0), default=2048, show_default=True,
+              metavar="MIB",
+              help="Stop the query if it needs more than this much memory beyond the "
+                   "loaded graph (0: no limit).")
 @queries_option
 @backend_options
 @pass_settings
 @_errors
 def query_command(settings: Settings, query: str | None, text: str | None,
                   params: tuple[tuple[str, str], ...], fmt: str | None, max_rows: int | None,
-                  show: bool, queries_dir: Path | None, store: str | None,
-                  endpoint: str | None) -> None:
+                  show: bool, timeout: float, memory: int, queries_dir: Path | None,
+                  store: str | None, endpoint: str | None) -> None:
     """Run a SPARQL query over the built graph: a named query (see 'kg queries'), a
     .rq file, or -e TEXT.
 
     kg's prefixes (kg:, kgr:, kgd:, rdf:, rdfs:, skos:, prov:, oa:...) are
-    predeclared. Parameters are bound as RDF terms, never pasted into the text;
-    SERVICE, FROM and updates are refused.
+    predeclared, and relative IRIs are read against kgr: (<leg-cramp>). Parameters
+    are bound as RDF terms, never pasted into the text; SERVICE, FROM and updates are
+    refused. The query runs in a process of its own with no network, stopped at
+    --timeout, at --memory, or at Ctrl-C.
 
     \b
     Examples:
@@ -391,8 +400,9 @@ def query_command(settings: Settings, query: str | None, text: str | None,
     """
     import sys
 
-    from .queries import default_format, parse_query, resolve, run_query, serialize
-    from .queries import standalone as with_prefixes
+    from .check import standalone
+    from .engine import Limits
+    from .queries import checked_for, parse_query, resolve
     from .store import open_backend
 
     if (query is None) == (text is None):
@@ -404,14 +414,18 @@ def query_command(settings: Settings, query: str | None, text: str | None,
     source = (parse_query(text, name="-e") if text is not None
               else resolve(query or "", queries_dir, text=False))
     if show:
-        click.echo(with_prefixes(source.bind(dict(params))))
+        click.echo(standalone(source.bind(dict(params))))
         return
-    backend = open_backend(settings.build_path, store=store, endpoint=endpoint)
-    result = run_query(backend, source, dict(params), max_rows=max_rows)
-    data = serialize(result, fmt or default_format(result, terminal=sys.stdout.isatty()))
+    limits = Limits(timeout=timeout or None, memory=memory * 1024**2 or None)
+    backend = open_backend(settings.build_path, store=store, endpoint=endpoint, limits=limits)
+    try:
+        data, truncated = backend.write(checked_for(source, dict(params)), max_rows, fmt,
+                                        terminal=sys.stdout.isatty())
+    finally:
+        backend.close()
     sys.stdout.buffer.write(data)
     sys.stdout.flush()
-    if result.truncated:
+    if truncated:
         click.echo(f"kg: stopped at --max-rows {max_rows}", err=True)
 
 
@@ -422,23 +436,36 @@ def query_command(settings: Settings, query: str | None, text: str | None,
               help="Port to listen on (0: any free port).")
 @click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0,
               show_default=True, metavar="SECONDS",
-              help="Stop a query that runs longer than this (HTTP 503).")
+              help="Stop a query that takes longer than this, waiting for a worker "
+                   "included (HTTP 503).")
 @click.option("--max-rows", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="Cut results after N rows or triples (header X-Kg-Truncated).")
+@click.option("--workers", type=click.IntRange(min=1, max=256), metavar="N",
+              help="Query processes kept running [default: the number of CPUs, at least 2].")
+@click.option("--queue", type=click.IntRange(min=0), default=512, show_default=True,
+              help="Requests that may wait for a worker; more get 503 with Retry-After.")
+@click.option("--memory", type=click.IntRange(min=16), default=1024, show_default=True,
+              metavar="MIB",
+              help="Memory a query process may use beyond the graph it shares; a query "
+                   "past it is stopped (HTTP 500).")
+@click.option("--cache", type=click.IntRange(min=0), default=64, show_default=True,
+              metavar="MIB", help="Answers kept to answer the same query again (0: none).")
 @click.option("--quiet", is_flag=True, help="Log only problems, not every request.")
 @queries_option
 @pass_settings
 @_errors
 def serve_command(settings: Settings, host: str, port: int, timeout: float, max_rows: int,
-                  quiet: bool, queries_dir: Path | None) -> None:
+                  workers: int | None, queue: int, memory: int, cache: int, quiet: bool,
+                  queries_dir: Path | None) -> None:
     """Serve the graph as a read-only SPARQL 1.1 endpoint, with a page to query it.
 
     /sparql speaks the SPARQL 1.1 Protocol (GET, POST form, POST
     application/sparql-query) and answers in JSON, XML, CSV or TSV results, or in
-    Turtle, N-Triples or JSON-LD for graphs, as the Accept header asks; CORS is open.
-    Updates, SERVICE and FROM are refused, and each query runs in a process of its
-    own that is killed at the timeout. / is a page with the named queries as
-    examples. Ctrl-C stops.
+    Turtle, N-Triples, JSON-LD or RDF/XML for graphs, as the Accept header asks; CORS
+    is open. Updates, SERVICE and FROM are refused. Queries run in a pool of worker
+    processes that cannot open a network connection; one that runs past --timeout
+    or --memory is stopped and its worker replaced. /health says whether queries
+    can run; / is a page with the named queries as examples. Ctrl-C stops.
 
     \b
     Example:
@@ -452,7 +479,7 @@ def serve_command(settings: Settings, host: str, port: int, timeout: float, max_
     from .paths import default_queries_dir
     from .queries import load_queries
     from .server import ServerConfig, SparqlServer, serve
-    from .store import MemoryBackend, load_build
+    from .store import load_build
 
     built = load_build(settings.build_path)
     named = load_queries(queries_dir or default_queries_dir())
@@ -461,11 +488,15 @@ def serve_command(settings: Settings, host: str, port: int, timeout: float, max_
     logger = logging.getLogger("kg.server")
     logger.addHandler(handler)
     logger.setLevel(logging.WARNING if quiet else logging.INFO)
-    server = SparqlServer(MemoryBackend(built), named, ServerConfig(
-        host=host, port=port, timeout=timeout, max_rows=max_rows))
-    click.echo(f"kg: SPARQL endpoint {server.url}sparql, page {server.url} ({len(built.store)} "
-               f"triples; timeout {timeout:g} s, at most {max_rows} rows); Ctrl-C stops",
-               err=True)
+    config = ServerConfig(host=host, port=port, timeout=timeout, max_rows=max_rows,
+                          queue=queue, memory=memory * 1024**2, cache_bytes=cache * 1024**2)
+    if workers:
+        config = replace(config, workers=workers)
+    server = SparqlServer(built, named, config)
+    click.echo(f"kg: SPARQL endpoint {server.url}sparql, page {server.url} "
+               f"({built.manifest.get('triples', '?')} triples; {config.workers} workers, "
+               f"timeout {timeout:g} s, {memory:,} MiB a query, at most {max_rows} rows); "
+               "Ctrl-C stops", err=True)
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"Warning: listening on {host}: anyone who can reach this machine can "
                    "query the graph", err=True)

@@ -80,6 +80,11 @@ def _jsonld(graph: Graph) -> bytes:
     return data
 
 
+def _rdfxml(graph: Graph) -> bytes:
+    data: bytes = graph.serialize(format="pretty-xml", encoding="utf-8")
+    return data
+
+
 def _graphml(graph: Graph) -> bytes:
     import networkx as nx
 
@@ -204,6 +209,7 @@ FORMATS: dict[str, Format] = {
                _single(_nt)),
         Format("jsonld", ".jsonld", "application/ld+json",
                "JSON-LD, compacted with kg's prefixes", _single(_jsonld)),
+        Format("rdfxml", ".rdf", "application/rdf+xml", "RDF/XML", _single(_rdfxml)),
         Format("graphml", ".graphml", "application/graphml+xml",
                "GraphML for Gephi, Cytoscape, yEd (entity nodes, one edge per fact)",
                _single(_graphml), rdf=False),

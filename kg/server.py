@@ -1,82 +1,70 @@
-"""``kg serve``: a read-only SPARQL 1.1 Protocol endpoint at ``/sparql``, and a page at ``/``.
+"""``kg serve``: a read-only SPARQL 1.1 Protocol endpoint at ``/sparql``, a page at ``/``
+and ``/health``.
 
-The HTTP side is the standard library's :class:`~http.server.ThreadingHTTPServer`: one
-thread per connection, which parses the request, negotiates nothing heavy and waits.
+Three kinds of process, so that no query can take the server down with it:
 
-Queries are evaluated in processes of their own, because neither Oxigraph's Python
-binding nor rdflib has a query timeout:
+* the **front end** (this module): one asyncio event loop serving HTTP with aiohttp,
+  on a socket with a real listen backlog. It parses requests, answers repeated queries
+  from a bounded cache of results (a build never changes while it is served), and
+  hands the others to a free worker. Admission is bounded: at most ``queue`` requests
+  wait for a worker; beyond that, or past the timeout while waiting, the answer is 503
+  with ``Retry-After``, never a hang;
+* the **zygote** (``python -m kg.engine``): a fresh single-threaded interpreter that
+  loads the build into an in-memory Oxigraph store, warms the checker and every result
+  writer, puts itself in the network sandbox (:mod:`kg.sandbox`), and forks workers
+  that share its pages;
+* the **workers** (``workers`` of them, kept alive): each checks a query text
+  (:func:`kg.check.check`), runs exactly the checked text and writes the result in the
+  negotiated format (:func:`kg.protocol.answer`). A worker cannot open a socket, its
+  address space is capped at the graph plus ``memory``, and each query has a CPU-time
+  budget.
 
-* before the server starts a thread, it loads the graph (the build, in an in-memory
-  Oxigraph store: :class:`kg.store.MemoryBackend`), warms rdflib's SPARQL parser (kg's
-  check) and forks a *zygote*: a single-threaded process that holds the graph and does
-  nothing but fork;
-* for each query, the request thread hands the zygote one end of a new socket pair; the
-  zygote forks a child that owns it. The child sends its pid, reads the query, checks it
-  (:func:`kg.queries.prepare`: SERVICE, FROM and updates are refused before anything is
-  evaluated), runs it on the backend, serialises the result in the negotiated format
-  and sends it back;
-* the request thread waits at most ``timeout`` seconds for the answer. A query still
-  running then is killed (SIGKILL) and the client gets 503; the other requests go on.
-  Each child also has a CPU-time limit, so a runaway query dies even if the server does.
-
-Forking only from the single-threaded zygote avoids forking a threaded process (whose
-locks may be held by other threads). The server itself makes no outbound connection,
-and neither does the engine once SERVICE and FROM are refused. Everything runs on POSIX
-(Linux, macOS); Windows has no fork.
+A **supervisor** task replaces what dies: a worker killed at the wall-clock timeout, a
+worker that died of its memory cap (the client gets 500 and the reason), a worker that
+grew past half its budget (retired after answering), and the zygote itself (started
+again; the workers it forked go on meanwhile). ``/health`` says whether queries can
+run. POSIX only (the zygote forks); the sandbox needs Linux.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
-import gc
+import collections
 import hashlib
 import json
 import logging
-import math
 import os
 import re
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
-from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from . import __version__
-from .errors import KgError, QueryError, QueryRefused
-from .queries import MAX_QUERY_BYTES, NamedQuery, form_of, prepare, serialize, standalone
+from .check import MAX_QUERY_BYTES, canonical
+from .engine import recv_frame, unpack
+from .errors import KgError, QueryError
+from .protocol import Response
 
 if TYPE_CHECKING:
-    from .store import Backend
+    from aiohttp import web
+
+    from .queries import NamedQuery
+    from .store import Build, MemoryBackend
 
 log = logging.getLogger("kg.server")
 
 #: The largest request body accepted (a form-encoded query can be three times the text).
 MAX_BODY_BYTES = 4 * MAX_QUERY_BYTES
-
-#: Media types offered for SELECT and ASK results, best first, with kg's format names.
-RESULT_MEDIA_TYPES: tuple[tuple[str, str], ...] = (
-    ("application/sparql-results+json", "json"),
-    ("application/json", "json"),
-    ("application/sparql-results+xml", "xml"),
-    ("application/xml", "xml"),
-    ("text/csv", "csv"),
-    ("text/tab-separated-values", "tsv"),
-)
-#: Media types offered for CONSTRUCT and DESCRIBE results (formats of kg.export.FORMATS).
-GRAPH_MEDIA_TYPES: tuple[tuple[str, str], ...] = (
-    ("text/turtle", "ttl"),
-    ("application/turtle", "ttl"),
-    ("application/x-turtle", "ttl"),
-    ("application/n-triples", "nt"),
-    ("application/ld+json", "jsonld"),
-)
-_TEXT_TYPES = ("text/", "application/n-triples")
 
 
 @dataclass(frozen=True)
@@ -85,242 +73,262 @@ class ServerConfig:
 
     host: str = "127.0.0.1"
     port: int = 7878
-    #: seconds a query may run before it is killed (503)
+    #: seconds a query may take, waiting for a worker included (then 503)
     timeout: float = 10.0
     #: rows (or triples) a result may have; more are cut off and X-Kg-Truncated is set
     max_rows: int = 10_000
-    #: queries evaluated at once; more wait for a slot (up to ``timeout``)
-    max_concurrent: int = 16
+    #: query workers kept running (each evaluates one query at a time)
+    workers: int = field(default_factory=lambda: max(2, os.cpu_count() or 1))
+    #: requests that may wait for a worker; more get 503 with Retry-After
+    queue: int = 512
+    #: bytes of memory a worker may use beyond the graph it shares
+    memory: int = 1024**3
+    #: bytes of answers kept to answer the same query again (0: no cache)
+    cache_bytes: int = 64 * 1024**2
+    #: connections the kernel queues before the server accepts them
+    backlog: int = 1024
 
 
-@dataclass(frozen=True)
-class Response:
-    status: int
-    body: bytes = b""
-    headers: tuple[tuple[str, str], ...] = field(default_factory=tuple)
-
-    @classmethod
-    def text(cls, status: int, message: str) -> Response:
-        """A plain-text message (one line; never a traceback)."""
-        return cls(status, (message.strip() + "\n").encode("utf-8"),
-                   (("Content-Type", "text/plain; charset=utf-8"),))
+# --------------------------------------------------------------------------- the pool
 
 
-# --------------------------------------------------------------------------- protocol
+@dataclass
+class _Worker:
+    pid: int
+    sock: socket.socket
+    reader: asyncio.StreamReader | None = None
+    writer: asyncio.StreamWriter | None = None
+
+    def alive(self) -> bool:
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        if self.writer is not None:
+            self.writer.close()
+        else:
+            self.sock.close()
 
 
-def negotiate(accept: str | None,
-              offers: tuple[tuple[str, str], ...]) -> tuple[str, str] | None:
-    """The offer (media type, format) that ``accept`` (an HTTP Accept header) likes best,
-    or None if it accepts none. Each offer takes the quality of the most specific range
-    that matches it; ties go to the earlier offer. No header means ``*/*``."""
-    ranges: list[tuple[str, str, float]] = []
-    for item in (accept or "*/*").split(","):
-        parts = [p.strip() for p in item.split(";")]
-        media = parts[0].lower()
-        if "/" not in media:
-            continue
-        main, sub = media.split("/", 1)
-        q = 1.0
-        for param in parts[1:]:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = min(max(float(value), 0.0), 1.0)
-                except ValueError:
-                    q = 0.0
-        ranges.append((main, sub, q))
-    best: tuple[float, int, tuple[str, str]] | None = None
-    for index, offer in enumerate(offers):
-        main, sub = offer[0].split("/", 1)
-        matches = [(2 if (m, s) == (main, sub) else 1 if (m, s) == (main, "*") else 0, q)
-                   for m, s, q in ranges
-                   if (m, s) in ((main, sub), (main, "*"), ("*", "*"))]
-        if not matches:
-            continue
-        q = max(matches)[1]
-        if q > 0 and (best is None or q > best[0]):
-            best = (q, index, offer)
-    return best[2] if best else None
+class Pool:
+    """The zygote and its workers, as the front end sees them."""
 
-
-def answer(backend: Backend, text: str, accept: str | None, max_rows: int) -> Response:
-    """The HTTP response to query ``text``: the result in the format ``accept`` likes,
-    403 for a query kg refuses, 400 for a bad one, 406 if no format fits."""
-    try:
-        query = prepare(text)
-    except QueryRefused as exc:
-        return Response.text(403, str(exc))
-    except QueryError as exc:
-        return Response.text(400, str(exc))
-    form = form_of(query)
-    if form in ("CONSTRUCT", "DESCRIBE"):
-        offers = GRAPH_MEDIA_TYPES
-    elif form == "ASK":
-        offers = tuple(o for o in RESULT_MEDIA_TYPES if o[1] not in ("csv", "tsv"))
-    else:
-        offers = RESULT_MEDIA_TYPES
-    chosen = negotiate(accept, offers)
-    if chosen is None:
-        return Response.text(406, f"none of the accepted media types ({accept}) can carry "
-                                  f"{form} results; this endpoint offers "
-                                  + ", ".join(media for media, _ in offers))
-    media, fmt = chosen
-    try:
-        result = backend.run(standalone(text), form, max_rows)
-    except QueryError as exc:
-        return Response.text(400, str(exc))
-    headers = [("Content-Type", media + ("; charset=utf-8" if media.startswith(_TEXT_TYPES)
-                                         else ""))]
-    if result.truncated:
-        headers.append(("X-Kg-Truncated", f"max-rows={max_rows}"))
-    return Response(200, serialize(result, fmt), tuple(headers))
-
-
-# --------------------------------------------------------------------------- processes
-
-
-class QueryRunner:
-    """Runs each query in a child of a zygote process, killing it at the timeout."""
-
-    def __init__(self, backend: Backend, *, max_rows: int, timeout: float) -> None:
+    def __init__(self, build_path: Path, config: ServerConfig) -> None:
         if not hasattr(os, "fork"):
             raise KgError("kg serve needs os.fork (Linux or macOS)")
-        _warm(backend)
-        self.max_rows = max_rows
-        cpu_seconds = max(1, math.ceil(timeout)) + 1
-        control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        pid = _fork(control, _zygote, theirs, backend, max_rows, cpu_seconds)
-        theirs.close()
-        #: the zygote's pid (its children are the query processes)
-        self.pid = pid
-        self._control = control
-        self._lock = threading.Lock()
-        self._running: set[int] = set()
+        self.build_path = build_path
+        self.config = config
+        self.zygote: subprocess.Popen[bytes] | None = None
+        self._control: socket.socket | None = None
+        self._zygote_lock = threading.Lock()
+        self.idle: asyncio.Queue[_Worker] | None = None
+        self.workers: dict[int, _Worker] = {}
+        self.waiting = 0
+        self.restarts = {"workers": 0, "zygote": 0}
         self._closed = False
+        self.start_zygote()
 
-    def run(self, text: str, accept: str | None, deadline: float) -> Response | None:
-        """The answer to query ``text``, or None if it is not done by ``deadline`` (a
-        :func:`time.monotonic` time), when its process is killed."""
-        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    # --- processes (blocking: called before the loop runs, or in its executor) ----
+
+    def start_zygote(self) -> None:
+        """Start a zygote and wait until it has loaded the graph."""
+        with self._zygote_lock:
+            if self.zygote is not None and self.zygote.poll() is None:
+                return
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            cmd = [sys.executable, "-m", "kg.engine", "--build", str(self.build_path),
+                   "--fd", str(theirs.fileno()), "--memory", str(self.config.memory),
+                   "--cpu", str(self.config.timeout + 1)]
+            try:
+                proc = subprocess.Popen(cmd, pass_fds=[theirs.fileno()],
+                                        stdin=subprocess.DEVNULL, start_new_session=True)
+            finally:
+                theirs.close()
+            try:
+                header, _ = unpack(recv_frame(ours, time.monotonic() + 600))
+            except (EOFError, OSError, TimeoutError, ValueError):
+                proc.kill()
+                proc.wait()
+                ours.close()
+                raise KgError("the query processes did not start (see the messages "
+                              "above)") from None
+            if "error" in header:
+                proc.wait()
+                ours.close()
+                raise KgError(str(header["message"]))
+            if self._control is not None:
+                self._control.close()
+            self.zygote, self._control = proc, ours
+            if self.restarts["zygote"] or self._closed:
+                log.warning("query processes: zygote %d started", proc.pid)
+
+    def fork_worker(self) -> _Worker:
+        """A new worker, forked by the zygote (started again if it died)."""
+        for attempt in (1, 2):
+            mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                control = self._control
+                if control is None:
+                    raise OSError("no zygote")
+                socket.send_fds(control, [b"w"], [theirs.fileno()])
+                header, _ = unpack(recv_frame(mine, time.monotonic() + 30))
+                return _Worker(int(header["pid"]), mine)
+            except (EOFError, OSError, TimeoutError, ValueError, KeyError):
+                mine.close()
+                if attempt == 2 or self._closed:
+                    raise KgError("cannot start a query worker") from None
+                self.restarts["zygote"] += 1
+                log.warning("query processes: the zygote is gone; starting another")
+                self.start_zygote()
+            finally:
+                theirs.close()
+        raise AssertionError("unreachable")
+
+    # --- in the loop -----------------------------------------------------------
+
+    async def start(self) -> None:
+        self.idle = asyncio.Queue()
+        for _ in range(self.config.workers):
+            await self._add_worker()
+
+    async def _add_worker(self) -> None:
+        loop = asyncio.get_running_loop()
+        while not self._closed:
+            try:
+                worker = await loop.run_in_executor(None, self.fork_worker)
+                break
+            except KgError as exc:
+                log.error("query processes: %s; trying again in 1 s", exc)
+                await asyncio.sleep(1)
+        else:
+            return
+        worker.sock.setblocking(False)
+        worker.reader, worker.writer = await asyncio.open_unix_connection(sock=worker.sock)
+        self.workers[worker.pid] = worker
+        assert self.idle is not None
+        self.idle.put_nowait(worker)
+
+    def _drop(self, worker: _Worker, *, replace: bool = True) -> None:
+        worker.kill()
+        self.workers.pop(worker.pid, None)
+        if replace and not self._closed:
+            self.restarts["workers"] += 1
+            asyncio.get_running_loop().create_task(self._add_worker())
+
+    async def supervise(self) -> None:
+        """Every second: start the zygote again if it died, and replace idle workers
+        that died (killed from outside, say)."""
+        loop = asyncio.get_running_loop()
+        while not self._closed:
+            await asyncio.sleep(1)
+            if self.zygote is not None and self.zygote.poll() is not None and not self._closed:
+                self.restarts["zygote"] += 1
+                log.warning("query processes: the zygote exited (%s); starting another",
+                            self.zygote.returncode)
+                try:
+                    await loop.run_in_executor(None, self.start_zygote)
+                except KgError as exc:
+                    log.error("query processes: %s", exc)
+            for worker in list(self.workers.values()):
+                if not worker.alive():
+                    log.warning("query processes: worker %d is gone; starting another",
+                                worker.pid)
+                    self._drop(worker)
+
+    async def answer(self, text: str, accept: str | None) -> Response:
+        """The response to one query text, from a worker, within the timeout."""
+        config = self.config
+        if self.waiting >= config.queue:
+            return _busy(f"server busy: {config.queue} queries are waiting; try again "
+                         "later")
+        deadline = time.monotonic() + config.timeout
+        assert self.idle is not None
+        self.waiting += 1
         try:
-            with self._lock:
-                if self._closed:
-                    return Response.text(503, "the server is shutting down")
-                socket.send_fds(self._control, [b"q"], [theirs.fileno()])
-        except OSError:
-            mine.close()
-            return Response.text(503, "the query processes are not running")
+            while True:
+                try:
+                    worker = await asyncio.wait_for(self.idle.get(),
+                                                    max(deadline - time.monotonic(), 0))
+                except TimeoutError:
+                    return _busy(f"server busy: no query worker came free within the "
+                                 f"timeout of {config.timeout:g} s; try again later")
+                if worker.pid in self.workers and worker.alive():
+                    break
+                self._drop(worker)  # died while idle: not this query's fault
         finally:
-            theirs.close()
-        conn = Connection(mine.detach())
-        pid: int | None = None
+            self.waiting -= 1
+        assert worker.reader is not None and worker.writer is not None
+        request = json.dumps({"op": "answer", "text": text, "accept": accept,
+                              "max_rows": config.max_rows}).encode("utf-8")
         try:
-            conn.send_bytes(json.dumps({"query": text, "accept": accept}).encode("utf-8"))
-            if conn.poll(max(deadline - time.monotonic(), 0)):
-                pid = int(conn.recv_bytes())
-                with self._lock:
-                    self._running.add(pid)
-                if conn.poll(max(deadline - time.monotonic(), 0)):
-                    head, _, body = conn.recv_bytes().partition(b"\0")
-                    meta = json.loads(head)
-                    return Response(int(meta["status"]), body,
-                                    tuple((str(k), str(v)) for k, v in meta["headers"]))
-                _kill(pid)
-            return None
-        except (EOFError, OSError, ValueError, KeyError):
-            return Response.text(500, "the query process failed (out of memory or CPU time?)")
-        finally:
-            if pid is not None:
-                with self._lock:
-                    self._running.discard(pid)
-            conn.close()
+            worker.writer.write(len(request).to_bytes(8, "big") + request)
+            frame = await asyncio.wait_for(_read_frame(worker.reader),
+                                           max(deadline - time.monotonic(), 0.001))
+        except TimeoutError:
+            self._drop(worker)
+            log.warning("query stopped after %g s: %s", config.timeout, _one_line(text))
+            return Response.text(503, f"query stopped: it ran longer than the server's "
+                                      f"timeout of {config.timeout:g} s",
+                                 (("Retry-After", "1"),))
+        except (asyncio.IncompleteReadError, ConnectionError, OSError):
+            self._drop(worker)
+            log.warning("query process died: %s", _one_line(text))
+            return Response.text(500, f"query stopped: its process died; most likely it "
+                                      f"needed more than the server's memory limit of "
+                                      f"{config.memory // 1024**2:,} MiB")
+        except BaseException:
+            self._drop(worker)
+            raise
+        header, body = unpack(frame)
+        if header.get("retire"):
+            self._drop(worker)
+        else:
+            self.idle.put_nowait(worker)
+        return Response(int(header["status"]), body,
+                        tuple((str(k), str(v)) for k, v in header["headers"]))
+
+    def health(self) -> dict[str, Any]:
+        live = [w for w in self.workers.values() if w.alive()]
+        zygote = self.zygote is not None and self.zygote.poll() is None
+        idle = self.idle.qsize() if self.idle is not None else 0
+        return {"status": "ok" if live else "unavailable",
+                "queries": "can run" if live else "cannot run: no query worker is alive",
+                "workers": {"configured": self.config.workers, "alive": len(live),
+                            "idle": idle, "busy": max(len(live) - idle, 0)},
+                "waiting": self.waiting, "zygote": zygote, "restarts": dict(self.restarts)}
 
     def close(self) -> None:
-        """Kill the running queries and the zygote, and wait for the zygote to exit."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            running = list(self._running)
-        self._control.close()
-        for pid in running:
-            _kill(pid)
-        _kill(self.pid, signal.SIGTERM)
-        try:
-            os.waitpid(self.pid, 0)
-        except ChildProcessError:
-            pass
+        """Kill the workers and the zygote (blocking)."""
+        self._closed = True
+        for worker in list(self.workers.values()):
+            try:
+                os.kill(worker.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.workers.clear()
+        if self._control is not None:
+            self._control.close()
+        if self.zygote is not None:
+            self.zygote.kill()
+            self.zygote.wait()
 
 
-def _kill(pid: int, sig: int = signal.SIGKILL) -> None:
-    try:
-        os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
+async def _read_frame(reader: asyncio.StreamReader) -> bytes:
+    size = int.from_bytes(await reader.readexactly(8), "big")
+    return await reader.readexactly(size)
 
 
-def _warm(backend: Backend) -> None:
-    """Run one query of each form and serialise it in every format, so that the graph,
-    the parser's grammar and every plugin are loaded once, before forking, not in each
-    child."""
-    for text in ("SELECT * WHERE { ?s ?p ?o } LIMIT 1", "ASK { ?s ?p ?o }",
-                 "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 1"):
-        result = backend.run(text, form_of(prepare(text)), 1)
-        offers = GRAPH_MEDIA_TYPES if result.graph is not None else RESULT_MEDIA_TYPES
-        for fmt in {f for _, f in offers}:
-            if result.type != "ASK" or fmt not in ("csv", "tsv"):
-                serialize(result, fmt)
-
-
-def _fork(close: socket.socket, target: Callable[..., None], *args: Any) -> int:
-    """Fork; the child closes ``close``, runs ``target(*args)`` and exits (status 1 if
-    it raised), never returning into the parent's code. Returns the child's pid."""
-    pid = os.fork()
-    if pid == 0:
-        code = 0
-        try:
-            close.close()
-            target(*args)
-        except BaseException:
-            code = 1
-        finally:
-            os._exit(code)
-    return pid
-
-
-def _zygote(control: socket.socket, backend: Backend, max_rows: int,
-            cpu_seconds: int) -> None:
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the children
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, which closes us
-    gc.freeze()  # keep the graph's pages shared with the children
-    while True:
-        msg, fds, _, _ = socket.recv_fds(control, 1, 1)
-        if not msg:
-            return  # the server closed its end
-        for fd in fds:
-            _fork(control, _child, fd, backend, max_rows, cpu_seconds)
-            os.close(fd)
-
-
-def _child(fd: int, backend: Backend, max_rows: int, cpu_seconds: int) -> None:
-    import resource
-
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
-    conn = Connection(fd)
-    conn.send_bytes(str(os.getpid()).encode())
-    request = json.loads(conn.recv_bytes())
-    try:
-        response = answer(backend, request["query"], request["accept"], max_rows)
-    except Exception as exc:  # a bug, not the query's fault: say so, in one line
-        response = Response.text(500, f"internal error: {type(exc).__name__}: {exc}")
-    head = json.dumps({"status": response.status, "headers": response.headers})
-    conn.send_bytes(head.encode("utf-8") + b"\0" + response.body)
-    try:
-        conn.recv_bytes()  # stay alive (so the pid stays ours) until the server hangs up
-    except (EOFError, OSError):
-        pass
+def _busy(message: str) -> Response:
+    return Response.text(503, message, (("Retry-After", "1"),))
 
 
 def _one_line(text: str, limit: int = 120) -> str:
@@ -328,30 +336,80 @@ def _one_line(text: str, limit: int = 120) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
+class ResultCache:
+    """Answers kept by (query text, Accept header), least recently used out first, up
+    to ``limit`` bytes. Only answers that the same request always gets are kept:
+    results, and refusals of malformed or forbidden queries; never a 5xx."""
+
+    KEEP = frozenset({200, 400, 403, 406})
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self.hits = 0
+        self.misses = 0
+        self._items: collections.OrderedDict[tuple[str, str | None], Response] = (
+            collections.OrderedDict())
+
+    def get(self, key: tuple[str, str | None]) -> Response | None:
+        response = self._items.get(key)
+        if response is None:
+            self.misses += 1
+            return None
+        self._items.move_to_end(key)
+        self.hits += 1
+        return response
+
+    def put(self, key: tuple[str, str | None], response: Response) -> None:
+        cost = len(response.body) + len(key[0]) + 256
+        if response.status not in self.KEEP or cost > self.limit // 8 or key in self._items:
+            return
+        self._items[key] = response
+        self.size += cost
+        while self.size > self.limit:
+            old_key, old = self._items.popitem(last=False)
+            self.size -= len(old.body) + len(old_key[0]) + 256
+
+    def stats(self) -> dict[str, int]:
+        return {"entries": len(self._items), "bytes": self.size, "limit": self.limit,
+                "hits": self.hits, "misses": self.misses}
+
+
 # --------------------------------------------------------------------------- HTTP
 
 
-class SparqlServer(ThreadingHTTPServer):
-    """The endpoint. Create it before starting any thread (it forks), call
-    ``serve_forever()``, and ``server_close()`` when done (it stops the processes)."""
+_READ_ONLY = Response.text(403, "SPARQL Update is not accepted: this endpoint is read-only")
+_ALLOW = "GET, HEAD, POST, OPTIONS"
+_FORM = "application/x-www-form-urlencoded"
 
-    daemon_threads = True
 
-    def __init__(self, backend: Backend, queries: Mapping[str, NamedQuery],
+class SparqlServer:
+    """The endpoint. Create it (it starts the query processes and binds the port, and
+    raises KgError if it cannot), then ``serve_forever()`` in one thread; ``shutdown()``
+    from another (or SIGINT/SIGTERM via :func:`serve`) stops it, ``server_close()``
+    stops the processes."""
+
+    def __init__(self, source: Build | MemoryBackend | Path, queries: Mapping[str, NamedQuery],
                  config: ServerConfig | None = None) -> None:
         self.config = config or ServerConfig()
         self.page, self.page_csp = render_page(queries, self.config)
-        self.slots = threading.BoundedSemaphore(self.config.max_concurrent)
-        self.runner = QueryRunner(backend, max_rows=self.config.max_rows,
-                                  timeout=self.config.timeout)
-        if ":" in self.config.host:
-            self.address_family = socket.AF_INET6
+        from .store import MemoryBackend
+
+        build = source.build if isinstance(source, MemoryBackend) else source
+        self.pool = Pool(build if isinstance(build, Path) else build.path, self.config)
+        self.cache = ResultCache(self.config.cache_bytes)
+        family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
         try:
-            super().__init__((self.config.host, self.config.port), _Handler)
+            self.socket = socket.create_server((self.config.host, self.config.port),
+                                               family=family, backlog=self.config.backlog)
         except OSError as exc:
-            self.runner.close()
+            self.pool.close()
             raise KgError(f"cannot listen on {self.config.host} port {self.config.port}: "
                           f"{exc.strerror or exc}") from None
+        self.server_address = self.socket.getsockname()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._started = threading.Event()
 
     @property
     def url(self) -> str:
@@ -360,182 +418,184 @@ class SparqlServer(ThreadingHTTPServer):
         host = str(host)
         return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
-    def query(self, text: str, accept: str | None) -> Response:
-        """Answer one query: wait for a free slot, then run it in a child process."""
-        if len(text.encode("utf-8", "surrogatepass")) > MAX_QUERY_BYTES:
-            return Response.text(413, f"query too long: the limit is {MAX_QUERY_BYTES:,} bytes")
-        timeout = self.config.timeout
-        deadline = time.monotonic() + timeout
-        if not self.slots.acquire(timeout=timeout):
-            return Response.text(503, f"server busy: {self.config.max_concurrent} queries are "
-                                      "running; try again later")
+    # --- running ----------------------------------------------------------------
+
+    def serve_forever(self) -> None:
+        """Serve until :meth:`shutdown` (blocking; runs its own event loop)."""
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        from aiohttp import web
+
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        app = web.Application(client_max_size=MAX_BODY_BYTES)
+        app.on_response_prepare.append(self._add_headers)
+        app.router.add_route("*", "/sparql", self._sparql)
+        app.router.add_route("*", "/health", self._health)
+        app.router.add_route("*", "/", self._page)
+        app.router.add_route("*", "/index.html", self._page)
+        app.router.add_route("*", "/{tail:.*}", self._not_found)
+        access_log = log if log.isEnabledFor(logging.INFO) else None
+        runner = web.AppRunner(app, access_log=access_log, handle_signals=False,
+                               access_log_format='%a "%r" %s %b %Tfs')
+        await runner.setup()
+        await self.pool.start()
+        supervisor = asyncio.create_task(self.pool.supervise())
+        site = web.SockSite(runner, self.socket, backlog=self.config.backlog)
+        await site.start()
+        self._started.set()
         try:
-            response = self.runner.run(text, accept, deadline)
+            await self._stop.wait()
         finally:
-            self.slots.release()
-        if response is None:
-            log.warning("query stopped after %g s: %s", timeout, _one_line(text))
-            return Response.text(503, f"query stopped: it ran longer than the server's "
-                                      f"timeout of {timeout:g} s")
-        return response
+            supervisor.cancel()
+            await runner.cleanup()
+
+    def shutdown(self) -> None:
+        """Stop :meth:`serve_forever` (from another thread or a signal handler)."""
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None:
+            loop.call_soon_threadsafe(stop.set)
 
     def server_close(self) -> None:
-        super().server_close()
-        self.runner.close()
+        """Stop the query processes and close the listening socket."""
+        self.pool.close()
+        self.socket.close()
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        log.exception("error while handling a request from %s", client_address[0])
+    # --- handlers -----------------------------------------------------------------
 
+    async def query(self, text: str, accept: str | None) -> Response:
+        """Answer one query: from the cache, or from a worker."""
+        if len(text.encode("utf-8", "surrogatepass")) > MAX_QUERY_BYTES:
+            return Response.text(413, f"query too long: the limit is {MAX_QUERY_BYTES:,} bytes")
+        try:  # the key: what the text means (the worker checks and runs the text as sent)
+            key = (canonical(text), accept)
+        except QueryError as exc:
+            return Response.text(400, str(exc))
+        cached = self.cache.get(key) if self.cache.limit else None
+        if cached is not None:
+            return cached
+        response = await self.pool.answer(text, accept)
+        if self.cache.limit:
+            self.cache.put(key, response)
+        return response
 
-class _Handler(BaseHTTPRequestHandler):
-    server: SparqlServer
-    server_version = f"kg/{__version__}"
-    sys_version = ""
-    protocol_version = "HTTP/1.1"
-    #: seconds to wait for a slow client before closing its connection
-    timeout = 30
+    @staticmethod
+    def _web(response: Response) -> web.Response:
+        from aiohttp import web
 
-    # --- dispatch -------------------------------------------------------------------
+        return web.Response(status=response.status, body=response.body,
+                            headers=dict(response.headers))
 
-    def do_OPTIONS(self) -> None:  # noqa: N802 (http.server's naming)
-        self._send(Response(204, b"", (
-            ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
-            ("Access-Control-Allow-Headers", "Accept, Content-Type"),
-            ("Access-Control-Max-Age", "86400"),
-        )))
-
-    def do_GET(self) -> None:  # noqa: N802
-        url = urlsplit(self.path)
-        if url.path in ("/", "/index.html"):
-            self._send(Response(200, self.server.page, (
-                ("Content-Type", "text/html; charset=utf-8"),
-                ("Content-Security-Policy", self.server.page_csp),
-                ("X-Frame-Options", "DENY"),
-                ("Referrer-Policy", "no-referrer"),
-            )))
-        elif url.path == "/sparql":
-            params = self._form(url.query)
-            if params is not None:
-                self._sparql(params, None)
-        else:
-            self._send(Response.text(404, f"not found: {url.path} (the endpoint is /sparql)"))
-
-    def do_POST(self) -> None:  # noqa: N802
-        url = urlsplit(self.path)
-        if url.path != "/sparql":
-            self.close_connection = True
-            self._send(Response.text(404, f"not found: {url.path} (the endpoint is /sparql)"))
-            return
-        ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-        if ctype == "application/sparql-update":
-            self.close_connection = True
-            self._send(_READ_ONLY)
-            return
-        if ctype not in ("application/x-www-form-urlencoded", "application/sparql-query"):
-            self.close_connection = True
-            self._send(Response.text(415, "send the query as application/sparql-query or as "
-                                          "a form (application/x-www-form-urlencoded)"))
-            return
-        body = self._body()
-        if body is None:
-            return
-        params = self._form(url.query)
-        if params is None:
-            return
-        if ctype == "application/sparql-query":
-            self._sparql(params, body)
-            return
-        form = self._form(body)
-        if form is not None:
-            for key, values in form.items():
-                params.setdefault(key, []).extend(values)
-            self._sparql(params, None)
-
-    do_HEAD = do_GET  # noqa: N815 (the same headers, no body: see _send)
-
-    def _refuse_method(self) -> None:
-        self.close_connection = True
-        self._send(Response(405, b"this endpoint only reads: use GET or POST\n", (
-            ("Allow", "GET, POST, OPTIONS"), ("Content-Type", "text/plain; charset=utf-8"))))
-
-    do_PUT = do_DELETE = do_PATCH = _refuse_method  # noqa: N815
-
-    # --- SPARQL ---------------------------------------------------------------------
-
-    def _sparql(self, params: dict[str, list[str]], body_query: str | None) -> None:
+    async def _sparql(self, request: web.Request) -> web.StreamResponse:
+        method = request.method
+        if method == "OPTIONS":
+            return self._web(Response(204, b"", (
+                ("Access-Control-Allow-Methods", _ALLOW),
+                ("Access-Control-Allow-Headers", "Accept, Content-Type"),
+                ("Access-Control-Max-Age", "86400"))))
+        if method not in ("GET", "HEAD", "POST"):
+            return self._refuse_method()
+        params: dict[str, list[str]] | Response = self._form(request.query_string)
+        body_query: str | None = None
+        if method == "POST" and isinstance(params, dict):
+            ctype = request.content_type.lower()
+            if ctype == "application/sparql-update":
+                return self._web(_READ_ONLY)
+            if ctype not in (_FORM, "application/sparql-query"):
+                return self._web(Response.text(
+                    415, "send the query as application/sparql-query or as a form "
+                         "(application/x-www-form-urlencoded)"))
+            body = await self._body(request)
+            if isinstance(body, Response):
+                return self._web(body)
+            if ctype == "application/sparql-query":
+                body_query = body
+            else:
+                form = self._form(body)
+                if isinstance(form, Response):
+                    return self._web(form)
+                for key, values in form.items():
+                    params.setdefault(key, []).extend(values)
+        if isinstance(params, Response):
+            return self._web(params)
         if "update" in params:
-            self._send(_READ_ONLY)
-            return
+            return self._web(_READ_ONLY)
         if "default-graph-uri" in params or "named-graph-uri" in params:
-            self._send(Response.text(403, "default-graph-uri and named-graph-uri are not "
-                                          "allowed: a query runs over kg's graph only"))
-            return
+            return self._web(Response.text(403, "default-graph-uri and named-graph-uri are "
+                                                "not allowed: a query runs over kg's graph "
+                                                "only"))
         queries = [body_query] if body_query is not None else params.get("query", [])
         if len(queries) != 1:
-            self._send(Response.text(400, "pass exactly one query (query=... or a body of "
-                                          "type application/sparql-query)"))
-            return
-        response = self.server.query(queries[0], self.headers.get("Accept"))
-        self._send(response)
+            return self._web(Response.text(400, "pass exactly one query (query=... or a "
+                                                "body of type application/sparql-query)"))
+        return self._web(await self.query(queries[0], request.headers.get("Accept")))
 
-    # --- plumbing -------------------------------------------------------------------
-
-    def _body(self) -> str | None:
-        """The request body as text, or None after sending the error."""
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            self.close_connection = True
-            self._send(Response.text(411, "send a Content-Length (chunked bodies are not "
-                                          "accepted)"))
-            return None
-        try:
-            length = int(self.headers.get("Content-Length") or "")
-        except ValueError:
-            self.close_connection = True
-            self._send(Response.text(411, "a POST needs a Content-Length"))
-            return None
-        if length < 0 or length > MAX_BODY_BYTES:
-            self.close_connection = True
-            self._send(Response.text(413, f"request body too large: the limit is "
-                                          f"{MAX_BODY_BYTES:,} bytes"))
-            return None
-        data = self.rfile.read(length)
+    async def _body(self, request: web.Request) -> str | Response:
+        """The request body as text, or the error to send."""
+        if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+            return Response.text(411, "send a Content-Length (chunked bodies are not "
+                                      "accepted)")
+        if request.content_length is None:
+            return Response.text(411, "a POST needs a Content-Length")
+        if request.content_length > MAX_BODY_BYTES:
+            return Response.text(413, f"request body too large: the limit is "
+                                      f"{MAX_BODY_BYTES:,} bytes")
+        data = await request.content.read(MAX_BODY_BYTES + 1)
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError:
-            self._send(Response.text(400, "the request body is not UTF-8"))
-            return None
+            return Response.text(400, "the request body is not UTF-8")
 
-    def _form(self, text: str) -> dict[str, list[str]] | None:
-        """URL-encoded parameters, or None after sending the error."""
+    @staticmethod
+    def _form(text: str) -> dict[str, list[str]] | Response:
+        """URL-encoded parameters, or the error to send."""
         try:
             return parse_qs(text, keep_blank_values=True, strict_parsing=False,
                             encoding="utf-8", errors="strict", max_num_fields=100)
         except (UnicodeDecodeError, ValueError):
-            self._send(Response.text(400, "malformed parameters (not UTF-8, or too many)"))
-            return None
+            return Response.text(400, "malformed parameters (not UTF-8, or too many)")
 
-    def _send(self, response: Response) -> None:
-        self.send_response(response.status)
-        for name, value in response.headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.send_header("Access-Control-Allow-Origin", "*")
-        self.send_header("Access-Control-Expose-Headers", "X-Kg-Truncated")
-        self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("Cache-Control", "no-store")
-        if urlsplit(self.path).path == "/sparql":
-            self.send_header("Vary", "Accept")
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
+    async def _page(self, request: web.Request) -> web.StreamResponse:
+        if request.method == "OPTIONS":
+            return self._web(Response(204, b"", (("Allow", _ALLOW),)))
+        if request.method not in ("GET", "HEAD"):
+            return self._refuse_method()
+        return self._web(Response(200, self.page, (
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Security-Policy", self.page_csp),
+            ("X-Frame-Options", "DENY"),
+            ("Referrer-Policy", "no-referrer"),
+        )))
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base's name)
-        log.info("%s %s", self.address_string(), format % args)
+    async def _health(self, request: web.Request) -> web.StreamResponse:
+        if request.method not in ("GET", "HEAD"):
+            return self._refuse_method()
+        report = self.pool.health()
+        report["cache"] = self.cache.stats()
+        report["version"] = __version__
+        return self._web(Response(200 if report["status"] == "ok" else 503,
+                                  (json.dumps(report, indent=2) + "\n").encode("utf-8"),
+                                  (("Content-Type", "application/json"),)))
 
+    async def _not_found(self, request: web.Request) -> web.StreamResponse:
+        return self._web(Response.text(404, f"not found: {request.path} (the endpoint is "
+                                            "/sparql)"))
 
-_READ_ONLY = Response.text(403, "SPARQL Update is not accepted: this endpoint is read-only")
+    def _refuse_method(self) -> web.StreamResponse:
+        return self._web(Response(405, b"this endpoint only reads: use GET or POST\n", (
+            ("Allow", _ALLOW), ("Content-Type", "text/plain; charset=utf-8"))))
+
+    @staticmethod
+    async def _add_headers(request: web.Request, response: web.StreamResponse) -> None:
+        headers = response.headers
+        headers["Access-Control-Allow-Origin"] = "*"
+        headers["Access-Control-Expose-Headers"] = "X-Kg-Truncated"
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["Cache-Control"] = "no-store"
+        headers["Server"] = f"kg/{__version__}"
+        if request.path == "/sparql":
+            headers["Vary"] = "Accept"
 
 
 # --------------------------------------------------------------------------- the page
@@ -577,13 +637,12 @@ def serve(server: SparqlServer) -> None:
     """Serve until SIGINT or SIGTERM, then stop the query processes and close."""
 
     def stop(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
+        server.shutdown()
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         server.server_close()

@@ -19,14 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .errors import BuildNotFoundError, DataError, QueryError, UsageError, first_line
+from .errors import BuildNotFoundError, DataError, QueryError, UsageError
 from .paths import GRAPH_NT, MANIFEST
 
 if TYPE_CHECKING:
     import pyoxigraph
     from rdflib import Graph
 
-    from .queries import QueryResult, Term
+    from .check import Checked
+    from .engine import Limits, Worker
+    from .results import QueryResult
 
 
 @dataclass(frozen=True)
@@ -77,11 +79,19 @@ class Build:
 
         Returns a :class:`kg.queries.QueryResult`: iterate it for the rows (dicts of
         variable name -> rdflib term), or use ``.records()`` for plain Python values.
-        The query is checked as everywhere (no SERVICE, FROM or updates).
+        The query is checked as everywhere (no SERVICE, FROM or updates) and runs in a
+        sandboxed query process (:mod:`kg.engine`) with the default limits
+        (:data:`kg.engine.DEFAULT_TIMEOUT`, :data:`kg.engine.DEFAULT_MEMORY`); that
+        process stays for the next query.
         """
         from .queries import resolve, run_query
 
-        return run_query(MemoryBackend(self), resolve(query), params)
+        return run_query(self.backend, resolve(query), params)
+
+    @functools.cached_property
+    def backend(self) -> MemoryBackend:
+        """This build as a backend (its query process is started on first use)."""
+        return MemoryBackend(self)
 
 
 def read_manifest(build_dir: Path) -> dict[str, Any]:
@@ -116,58 +126,102 @@ class Backend(Protocol):
 
     label: str
 
-    def run(self, text: str, form: str, max_rows: int | None) -> QueryResult:
-        """Run checked query text whose form (SELECT, ASK...) is ``form``."""
+    def run(self, query: Checked, max_rows: int | None = None) -> QueryResult:
+        """Run a checked query: exactly its text."""
+
+    def write(self, query: Checked, max_rows: int | None, fmt: str | None, *,
+              terminal: bool = False) -> tuple[bytes, bool]:
+        """Run a checked query and write its result in ``fmt`` (None: the default for
+        ``terminal``): the bytes, and whether rows were cut at ``max_rows``."""
 
     def graph(self) -> Graph:
         """The whole graph as an rdflib graph (for export and viz)."""
 
+    def close(self) -> None:
+        """Stop what the backend started (its query process)."""
 
-@dataclass
-class MemoryBackend:
-    """The build's graph, in memory: queries run on an in-memory Oxigraph store."""
 
-    build: Build
-    label: str = "memory"
+class _EngineBackend:
+    """A backend whose queries run on kg's own engine, in a sandboxed query process."""
 
-    def run(self, text: str, form: str, max_rows: int | None) -> QueryResult:
-        return _oxigraph_run(self.build.store, text, form, max_rows)
+    label: str
+    worker: Worker
+
+    def run(self, query: Checked, max_rows: int | None = None) -> QueryResult:
+        return self.worker.run(query, max_rows)
+
+    def write(self, query: Checked, max_rows: int | None, fmt: str | None, *,
+              terminal: bool = False) -> tuple[bytes, bool]:
+        return self.worker.write(query, max_rows, fmt, terminal=terminal)
+
+    def close(self) -> None:
+        self.worker.close()
+
+
+class MemoryBackend(_EngineBackend):
+    """The build's graph, in memory: queries run on an in-memory Oxigraph store (the
+    query process's own, or the one this process holds, shared)."""
+
+    def __init__(self, build: Build, limits: Limits | None = None) -> None:
+        from .engine import Worker
+
+        self.build = build
+        self.label = "memory"
+        self.worker = Worker(lambda: build.store, limits)
 
     def graph(self) -> Graph:
         return self.build.graph
 
 
-class OxigraphBackend:
-    """An embedded, on-disk Oxigraph store (pyoxigraph), filled by ``kg load``."""
+class OxigraphBackend(_EngineBackend):
+    """An embedded, on-disk Oxigraph store (pyoxigraph), filled by ``kg load``; queries
+    open it read-only in their query process."""
 
-    def __init__(self, path: Path, *, create: bool = False) -> None:
+    def __init__(self, path: Path, *, create: bool = False,
+                 limits: Limits | None = None) -> None:
         import pyoxigraph
+
+        from .engine import Worker
 
         if not create and not path.is_dir():
             raise BuildNotFoundError(f"no Oxigraph store in {path}: run 'kg load --store "
                                      f"oxigraph:{path}' first")
-        try:  # queries open the store read-only: several processes may read at once
-            self.store = (pyoxigraph.Store(str(path)) if create
-                          else pyoxigraph.Store.read_only(str(path)))
-        except OSError as exc:
-            raise DataError(f"cannot open the Oxigraph store in {path}: {exc}") from None
         self.path = path
         self.label = f"oxigraph:{path}"
         self._writable = create
+        self.worker = Worker(self._open_read_only, limits)
+        self._store: pyoxigraph.Store | None = None
+        if create:
+            try:
+                self._store = pyoxigraph.Store(str(path))
+            except OSError as exc:
+                raise DataError(f"cannot open the Oxigraph store in {path}: {exc}") from None
+
+    def _open_read_only(self) -> pyoxigraph.Store:
+        import pyoxigraph
+
+        try:  # several processes may read at once
+            return pyoxigraph.Store.read_only(str(self.path))
+        except OSError as exc:
+            raise DataError(f"cannot open the Oxigraph store in {self.path}: {exc}") from None
+
+    @property
+    def store(self) -> pyoxigraph.Store:
+        """The store, opened in this process (read-only unless made to load)."""
+        if self._store is None:
+            self._store = self._open_read_only()
+        return self._store
 
     def load(self, nt_path: Path) -> int:
         """Replace the store's content with the N-Triples file ``nt_path``."""
         import pyoxigraph
 
-        if not self._writable:
+        if not self._writable or self._store is None:
             raise UsageError(f"the Oxigraph store in {self.path} is open read-only")
-        self.store.clear()
-        self.store.bulk_load(path=str(nt_path), format=pyoxigraph.RdfFormat.N_TRIPLES)
-        self.store.optimize()
-        return len(self.store)
-
-    def run(self, text: str, form: str, max_rows: int | None) -> QueryResult:
-        return _oxigraph_run(self.store, text, form, max_rows)
+        self._store.clear()
+        self._store.bulk_load(path=str(nt_path), format=pyoxigraph.RdfFormat.N_TRIPLES)
+        self._store.optimize()
+        return len(self._store)
 
     def graph(self) -> Graph:
         import pyoxigraph
@@ -185,12 +239,15 @@ class OxigraphBackend:
 class EndpointBackend:
     """Any SPARQL 1.1 endpoint, through the SPARQL 1.1 Protocol (POST, JSON results)."""
 
-    def __init__(self, url: str, timeout: float = 60.0) -> None:
+    def __init__(self, url: str, timeout: float | None = 60.0) -> None:
         if not url.startswith(("http://", "https://")):
             raise UsageError(f"--endpoint: {url!r} is not an http(s) URL")
         self.url = url
         self.timeout = timeout
         self.label = url
+
+    def close(self) -> None:
+        pass
 
     def _post(self, text: str, accept: str) -> bytes:
         """POST ``text`` as an HTML form (``query=...``): the one way of the SPARQL 1.1
@@ -219,9 +276,11 @@ class EndpointBackend:
             reason = getattr(exc, "reason", exc)
             raise DataError(f"cannot reach {self.url}: {reason}") from None
 
-    def run(self, text: str, form: str, max_rows: int | None) -> QueryResult:
-        from .queries import QueryResult, graph_result, select_result
+    def run(self, query: Checked, max_rows: int | None = None) -> QueryResult:
+        from .engine import term_from_json
+        from .results import QueryResult, graph_result, select_result
 
+        text, form = query.text, query.form
         if form in ("CONSTRUCT", "DESCRIBE"):
             from rdflib import Graph
 
@@ -232,12 +291,22 @@ class EndpointBackend:
         if form == "ASK":
             return QueryResult(form, boolean=_ask_answer(data, self.url))
         names = tuple(data.get("head", {}).get("vars", []))
-        return select_result(names, (tuple(_term_from_json(b[n]) if n in b else None for n in names)
+        return select_result(names, (tuple(term_from_json(b[n]) if n in b else None for n in names)
                                      for b in data.get("results", {}).get("bindings", [])),
                              max_rows)
 
+    def write(self, query: Checked, max_rows: int | None, fmt: str | None, *,
+              terminal: bool = False) -> tuple[bytes, bool]:
+        from .results import default_format, serialize
+
+        result = self.run(query, max_rows)
+        return (serialize(result, fmt or default_format(result, terminal=terminal)),
+                result.truncated)
+
     def graph(self) -> Graph:
-        graph = self.run("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", "CONSTRUCT", None).graph
+        from .check import trusted
+
+        graph = self.run(trusted("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", "CONSTRUCT")).graph
         assert graph is not None  # a CONSTRUCT's result is a graph
         return graph
 
@@ -291,17 +360,18 @@ def _ask_answer(data: dict[str, Any], url: str) -> bool:
     raise QueryError(f"{url} answered an ASK query without a boolean")
 
 
-def open_backend(build_dir: Path, store: str | None = None,
-                 endpoint: str | None = None) -> Backend:
+def open_backend(build_dir: Path, store: str | None = None, endpoint: str | None = None,
+                 limits: Limits | None = None) -> Backend:
     """The backend the options name: ``endpoint`` (a SPARQL endpoint URL), ``store``
-    (``oxigraph:DIR``), else the build in memory."""
+    (``oxigraph:DIR``), else the build in memory; queries on kg's engine get ``limits``
+    (a remote endpoint gets the timeout for its HTTP requests)."""
     if store and endpoint:
         raise UsageError("give --store or --endpoint, not both")
     if endpoint:
-        return EndpointBackend(endpoint)
+        return EndpointBackend(endpoint, timeout=limits.timeout if limits else 60.0)
     if store:
-        return OxigraphBackend(parse_store(store))
-    return MemoryBackend(load_build(build_dir))
+        return OxigraphBackend(parse_store(store), limits=limits)
+    return MemoryBackend(load_build(build_dir), limits)
 
 
 def parse_store(spec: str) -> Path:
@@ -310,48 +380,3 @@ def parse_store(spec: str) -> Path:
     if kind != "oxigraph" or not sep or not location:
         raise UsageError(f"--store {spec!r}: expected oxigraph:DIRECTORY")
     return Path(location)
-
-
-def _oxigraph_run(store: pyoxigraph.Store, text: str, form: str,
-                  max_rows: int | None) -> QueryResult:
-    """Run checked ``text`` (a ``form`` query) on an Oxigraph store: solutions keep
-    pyoxigraph's terms, a graph becomes an rdflib graph."""
-    import pyoxigraph
-
-    from .queries import QueryResult, graph_result, select_result, to_rdflib
-
-    try:
-        result = store.query(text)
-        if isinstance(result, pyoxigraph.QueryBoolean):
-            return QueryResult(form, boolean=bool(result))
-        if isinstance(result, pyoxigraph.QueryTriples):
-            return graph_result(form, ((to_rdflib(t.subject), to_rdflib(t.predicate),  # type: ignore[misc]
-                                        to_rdflib(t.object)) for t in result), max_rows)
-        width = len(result.variables)
-        names = tuple(v.value for v in result.variables)
-        return select_result(names, (tuple(solution[i] for i in range(width))
-                                     for solution in result), max_rows)
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise QueryError(f"query failed: {first_line(exc)}") from None
-
-
-def _term_from_json(value: dict[str, str]) -> Term:
-    """A term of SPARQL 1.1 JSON results, as pyoxigraph's."""
-    import pyoxigraph
-
-    from .queries import blank_node
-
-    kind = value.get("type")
-    try:
-        if kind == "uri":
-            return pyoxigraph.NamedNode(value["value"])
-        if kind == "bnode":
-            return blank_node(value["value"])
-        if "xml:lang" in value:
-            return pyoxigraph.Literal(value["value"], language=value["xml:lang"])
-        datatype = value.get("datatype")
-        return pyoxigraph.Literal(value["value"], datatype=pyoxigraph.NamedNode(datatype)
-                                  if datatype else None)
-    except (KeyError, ValueError) as exc:
-        raise QueryError(f"the endpoint sent a term kg cannot read: {value!r} "
-                         f"({first_line(exc)})") from None

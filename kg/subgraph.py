@@ -490,14 +490,14 @@ class _BackendReader:
     def solutions(self, text: str) -> Iterator[tuple[Node, ...]]:
         """The solutions of kg's own SELECT query ``text`` (no variable left unbound),
         as rdflib terms."""
-        from .queries import standalone
+        from .check import trusted
 
-        for solution in self.backend.run(standalone(text), "SELECT", None).solutions:
+        for solution in self.backend.run(trusted(text, "SELECT")).solutions:
             yield tuple(self.term(value) for value in solution)
 
     def term(self, value: Term | None) -> Node:
         """A pyoxigraph term as rdflib's: the same object each time for an IRI."""
-        from .queries import to_rdflib
+        from .results import to_rdflib
 
         if value is None:
             raise QueryError(f"{self.backend.label} left a variable unbound in a query "

@@ -11,9 +11,10 @@ import pytest
 from click.testing import CliRunner
 from rdflib import Graph, Literal
 
+from kg.check import check
 from kg.cli import cli
 from kg.errors import BuildNotFoundError, DataError, QueryError, QueryRefused, UsageError
-from kg.queries import QueryResult, execute, load_queries, prepare, run_checked
+from kg.queries import QueryResult, execute, load_queries, run_checked
 from kg.store import (
     Backend,
     Build,
@@ -59,7 +60,7 @@ def _cell(term: object) -> str:
 def _answers_match(backend: Backend, graph: Graph, name: str) -> None:
     """``backend`` answers named query ``name`` as rdflib does on the build's graph."""
     text = NAMED[name].bind({})
-    want, got = execute(graph, prepare(text)), run_checked(backend, text)
+    want, got = execute(graph, check(text)), run_checked(backend, text)
     assert got.type == want.type
     assert canonical(got) == canonical(want), name
 

@@ -116,8 +116,8 @@ def test_export_to_missing_directory_is_a_usage_error(runner: CliRunner, build_d
 
 
 def test_unknown_format_is_a_usage_error(runner: CliRunner, build_dir: Path) -> None:
-    result = runner.invoke(cli, ["export", "--format", "rdfxml", "--build-dir", str(build_dir)])
-    assert result.exit_code == 2 and "'rdfxml' is not one of" in result.stderr
+    result = runner.invoke(cli, ["export", "--format", "owl", "--build-dir", str(build_dir)])
+    assert result.exit_code == 2 and "'owl' is not one of" in result.stderr
 
 
 def test_every_command_has_help(runner: CliRunner) -> None:

@@ -20,7 +20,9 @@ from rdflib.namespace import RDFS, SKOS
 from rdflib.query import Result
 
 import kg
+from kg import check as check_module
 from kg import queries
+from kg.check import check
 from kg.cli import cli
 from kg.errors import DataError, QueryError, QueryRefused, UsageError
 from kg.queries import (
@@ -33,7 +35,6 @@ from kg.queries import (
     execute,
     load_queries,
     parse_query,
-    prepare,
     run,
     run_query,
     serialize,
@@ -487,14 +488,15 @@ def test_an_empty_graph_result(built: Build) -> None:
     assert len(Graph().parse(data=serialize(result, "jsonld"), format="json-ld")) == 0
 
 
-def test_standalone_declares_the_prefixes_it_uses() -> None:
+def test_standalone_declares_the_base_and_the_prefixes_it_uses() -> None:
     text = NAMED["specialists"].bind()
     out = standalone(text)
-    assert out.startswith("PREFIX kg: <https://w3id.org/health-kg/ontology#>\n")
+    assert out.startswith("BASE <https://w3id.org/health-kg/resource/>\n"
+                          "PREFIX kg: <https://w3id.org/health-kg/ontology#>\n")
     assert "PREFIX oa: <http://www.w3.org/ns/oa#>" in out
     assert "PREFIX kgr:" not in out and "PREFIX schema:" not in out  # not used
     own = "PREFIX kg: <urn:mine#>\nSELECT * WHERE { ?s kg:p ?o }"
-    assert standalone(own) == own
+    assert standalone(own) == "BASE <https://w3id.org/health-kg/resource/>\n\n" + own
 
 
 # --------------------------------------------------------------------------- the loader
@@ -655,8 +657,12 @@ def test_query_text_size_is_capped(built: Build) -> None:
     ("SELECT * WHERE {\n  ?s ?p \n}", r"^malformed query: .* at line 2, column 3$"),
     ("SELECT * WHERE { ?s nope:p ?o }", r"^malformed query: Unknown namespace prefix : nope$"),
     ("   # only a comment\n", r"^empty query$"),
-    ('ASK { ?s ?p "\\uFFFFFFFF" }', r"^malformed query: Invalid unicode code point"),
+    ('ASK { ?s ?p "\\uD800" }', r"^malformed query: \\uD800 names no Unicode character"),
+    ('ASK { ?s ?p "\\U00110000" }', r"^malformed query: \\U00110000 names no Unicode"),
+    ('ASK { ?s ?p "\\u005Cu0041" }', r"^malformed query: line 1: a codepoint escape made a "
+                                      r"backslash in front of another"),
     ("SELECT * WHERE { BIND(1 AS ?x) BIND(2 AS ?x) }", r"^query failed: error at 1:"),
+    ("SELECT *\nWHERE {\n BIND(1 AS ?x) BIND(2 AS ?x) }", r"^query failed: error at 3:"),
 ])
 def test_bad_queries_are_one_line_query_errors(built: Build, text: str, message: str) -> None:
     with pytest.raises(QueryError, match=message) as info:
@@ -672,24 +678,24 @@ def test_rdflib_evaluation_errors_are_query_errors(graph: Graph) -> None:
 
 def test_checks_are_remembered_by_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(queries, "_checked", {})
+    monkeypatch.setattr(check_module, "_checked", {})
     text = "SELECT ?s WHERE { ?s a kg:Specialist }"
-    assert queries.check(text) == "SELECT"
+    assert queries.check(text).form == "SELECT"
     assert not (tmp_path / "checked").exists()  # text from outside stays in memory
-    monkeypatch.setattr(queries, "_checked", {})
-    assert queries.check(text, persist=True) == "SELECT"
+    monkeypatch.setattr(check_module, "_checked", {})
+    assert queries.check(text, persist=True).form == "SELECT"
     [entry] = (tmp_path / "checked").iterdir()
     assert entry.read_text() == "SELECT"
 
     def fail(text: str) -> None:
         raise AssertionError("checked again")
 
-    monkeypatch.setattr(queries, "prepare", fail)
-    assert queries.check(text) == "SELECT"  # from this process's memory
-    monkeypatch.setattr(queries, "_checked", {})
-    assert queries.check(text, persist=True) == "SELECT"  # from the cache directory
+    monkeypatch.setattr(check_module, "prepare", fail)
+    assert queries.check(text).form == "SELECT"  # from this process's memory
+    monkeypatch.setattr(check_module, "_checked", {})
+    assert queries.check(text, persist=True).form == "SELECT"  # from the cache directory
     entry.write_text("garbage")
-    monkeypatch.setattr(queries, "_checked", {})
+    monkeypatch.setattr(check_module, "_checked", {})
     with pytest.raises(AssertionError, match="checked again"):  # a bad entry is not trusted
         queries.check(text, persist=True)
 
@@ -709,7 +715,7 @@ def test_an_empty_cache_dir_setting_turns_the_cache_off(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KG_CACHE_DIR", "")
     assert queries.cache_dir() is None
-    assert queries.check("ASK { ?s ?p ?o }") == "ASK"
+    assert queries.check("ASK { ?s ?p ?o }").form == "ASK"
     monkeypatch.delenv("KG_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert queries.cache_dir() == tmp_path / "kg"
@@ -815,8 +821,8 @@ def test_default_format(built: Build) -> None:
         "tsv", "table", "ttl"]
 
 
-def test_execute_takes_a_prepared_query(graph: Graph) -> None:
-    query = prepare("SELECT ?l WHERE { kgr:leg rdfs:label ?l }")
+def test_execute_takes_a_checked_query(graph: Graph) -> None:
+    query = check("SELECT ?l WHERE { kgr:leg rdfs:label ?l }")
     assert [str(r["l"]) for r in execute(graph, query).rows] == ["leg"]
 
 
@@ -888,7 +894,7 @@ def test_kg_query_show_and_max_rows(runner: CliRunner, build_dir: Path) -> None:
     assert code == 0
     assert "PREFIX kg: <https://w3id.org/health-kg/ontology#>" in out
     assert "VALUES ?condition { <https://w3id.org/health-kg/resource/eclampsia> }" in out
-    prepare(out)  # what --show prints is a complete query
+    check(out)  # what --show prints is a complete query
     code, out, err = kg_cli(runner, "query", "causes-by-category", "--max-rows", "2",
                             "--build-dir", str(build_dir))
     assert code == 0 and len(out.splitlines()) == 3 and "--max-rows 2" in err
@@ -911,7 +917,8 @@ def test_kg_query_show_and_max_rows(runner: CliRunner, build_dir: Path) -> None:
     ([], 2, "Error: give one query"),
     (["does-cause", "--format", "csv"], 2, "Error: csv cannot carry an ASK answer"),
     (["SELECT * WHERE {}"], 2, "Error: no query named 'SELECT * WHERE {}' and no such file"),
-    (["-e", "SELECT * WHERE { $x ?p ?o }"], 1, "Error: -e: the query uses $x but declares no "),
+    (["-e", "# param: y string\nSELECT * WHERE { $x ?p $y }"], 1,
+     "Error: -e: the query uses $x but declares no "),
 ])
 def test_kg_query_mistakes_are_one_line(runner: CliRunner, build_dir: Path, args: list[str],
                                         code: int, message: str) -> None:

@@ -22,8 +22,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from xml.dom.minidom import Document
 
 import pytest
@@ -33,14 +34,9 @@ from rdflib.query import Result
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, POSTDIRECTLY, TSV, TURTLE, XML, SPARQLWrapper
 
 from kg.errors import KgError
+from kg.protocol import GRAPH_MEDIA_TYPES, RESULT_MEDIA_TYPES, negotiate
 from kg.queries import MAX_QUERY_BYTES, load_queries, run
-from kg.server import (
-    GRAPH_MEDIA_TYPES,
-    RESULT_MEDIA_TYPES,
-    ServerConfig,
-    SparqlServer,
-    negotiate,
-)
+from kg.server import ServerConfig, SparqlServer
 from kg.store import Build, MemoryBackend
 
 from .conftest import REPO, need_system_tool
@@ -230,9 +226,9 @@ def test_content_negotiation_for_graphs(srv: Running, built: Build, accept: str 
 @pytest.mark.parametrize("query,accept", [
     (LABELS, "text/html"),
     (LABELS, "application/rdf+xml"),
+    ("ASK { ?s ?p ?o }", "application/rdf+xml"),
     (LABELS, "application/sparql-results+json;q=0"),
     ("ASK { ?s ?p ?o }", "text/csv"),
-    ("CONSTRUCT { ?s ?p ?o } WHERE { ?s a kg:Specialist ; ?p ?o }", "application/rdf+xml"),
     ("CONSTRUCT { ?s ?p ?o } WHERE { ?s a kg:Specialist ; ?p ?o }", "text/csv"),
 ])
 def test_not_acceptable(srv: Running, query: str, accept: str) -> None:
@@ -342,7 +338,8 @@ def test_hostile_queries_make_no_outbound_connection(srv: Running, listener: Lis
     ("SELECT * WHERE { ?s ?p }", 400),
     ("SELECT * WHERE { ?s nope:p ?o }", 400),
     ("", 400),
-    ('ASK { ?s ?p "\\uFFFFFFFF" }', 400),
+    ('ASK { ?s ?p "\\uDFFF" }', 400),
+    ("SELECT * WHERE { ?s ?p ?o FILTER(<http://example.org/f>(?o)) }", 400),
 ])
 def test_bad_queries_get_400_and_one_line(srv: Running, query: str, status: int) -> None:
     code, headers, body = get(srv.endpoint, query)
@@ -424,13 +421,33 @@ def zygote_children(server: SparqlServer) -> list[int]:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[1]) == server.runner.pid and fields[0] != "Z":
+        zygote = server.pool.zygote
+        if zygote is not None and int(fields[1]) == zygote.pid and fields[0] != "Z":
             pids.append(int(stat.parent.name))
     return pids
 
 
+def wait_for(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def health(running: Running) -> dict[str, Any]:
+    status, _, body = fetch("GET", running.url + "health")
+    report: dict[str, Any] = json.loads(body)
+    assert status == (200 if report["status"] == "ok" else 503)
+    return report
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 def test_a_runaway_query_is_stopped_and_others_go_on(quick: Running) -> None:
+    workers = quick.server.config.workers
+    assert wait_for(lambda: len(zygote_children(quick.server)) == workers)
+    before = set(zygote_children(quick.server))
     outcome: dict[str, object] = {}
 
     def runaway() -> None:
@@ -440,22 +457,20 @@ def test_a_runaway_query_is_stopped_and_others_go_on(quick: Running) -> None:
 
     thread = threading.Thread(target=runaway)
     thread.start()
-    deadline = time.monotonic() + 0.8
-    while not zygote_children(quick.server) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert zygote_children(quick.server)  # the runaway query is running
-    status, _, body = get(quick.endpoint, LABELS)  # and another is served meanwhile
+    assert wait_for(lambda: health(quick)["workers"]["busy"] == 1)  # the runaway runs
+    fresh = LABELS + f"  # {time.time()}"  # a text no cache has seen: a worker answers
+    status, _, body = get(quick.endpoint, fresh)  # and another is served meanwhile
     assert status == 200 and b"phlebologist" in body
     assert thread.is_alive()
     thread.join(TIMEOUT)
     status, headers, body = outcome["runaway"]  # type: ignore[misc]
-    assert status == 503 and b"timeout of 1 s" in body
+    assert status == 503 and b"timeout of 1 s" in body and headers["Retry-After"]
     assert 1.0 <= outcome["seconds"] < 3.0  # type: ignore[operator]
-    deadline = time.monotonic() + 3
-    while zygote_children(quick.server) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert zygote_children(quick.server) == []  # killed, not left running
-    assert get(quick.endpoint, LABELS)[0] == 200
+    # the runaway's worker was killed, not left running, and another took its place
+    assert wait_for(lambda: len(zygote_children(quick.server)) == workers)
+    after = set(zygote_children(quick.server))
+    assert len(before - after) == 1 and len(after - before) == 1
+    assert get(quick.endpoint, LABELS + f"  # {time.time()}")[0] == 200
 
 
 def test_eight_concurrent_clients(srv: Running) -> None:
@@ -610,3 +625,123 @@ def test_the_page_in_a_browser(srv: Running) -> None:
         finally:
             browser.close()
 
+
+
+# --------------------------------------------------------------------------- the pool
+
+
+def test_health_says_queries_can_run(srv: Running) -> None:
+    report = health(srv)
+    assert report["status"] == "ok" and report["queries"] == "can run"
+    assert report["workers"]["alive"] == srv.server.config.workers
+    assert report["zygote"] is True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sandbox needs Linux")
+def test_the_query_processes_have_no_network(srv: Running) -> None:
+    """The zygote and every worker run under kg's seccomp filter (mode 2), which denies
+    socket(): a query that got past the check still could not connect anywhere."""
+    zygote = srv.server.pool.zygote
+    assert zygote is not None
+    assert wait_for(lambda: len(zygote_children(srv.server)) == srv.server.config.workers)
+    for pid in [zygote.pid, *zygote_children(srv.server)]:
+        status = Path(f"/proc/{pid}/status").read_text()
+        assert re.search(r"^Seccomp:\s+2$", status, re.M), pid
+        assert re.search(r"^NoNewPrivs:\s+1$", status, re.M), pid
+
+
+def test_no_payload_reaches_the_network_over_http(srv: Running, listener: Listener) -> None:
+    from .test_isolation import payloads
+
+    for payload in payloads(listener.url):
+        for status, _, body in (get(srv.endpoint, payload),
+                                post_form(srv.endpoint, {"query": payload}),
+                                fetch("POST", srv.endpoint, body=payload.encode(),
+                                      headers={"Content-Type": "application/sparql-query"})):
+            assert status in (200, 400, 403), body
+            assert body.count(b"\n") == 1 or status == 200
+    assert listener.connections() == 0
+
+
+def test_construct_as_rdfxml_for_sparqlwrapper_and_rdflib(srv: Running, built: Build) -> None:
+    construct = "CONSTRUCT { ?s ?p ?o } WHERE { ?s a kg:Specialist ; ?p ?o }"
+    graph = client(srv.endpoint, construct, XML).queryAndConvert()  # asks for RDF/XML
+    assert isinstance(graph, Graph) and len(graph) > 10
+    from rdflib.plugins.stores.sparqlstore import SPARQLStore
+
+    store = SPARQLStore(srv.endpoint, returnFormat="xml")
+    result = Graph(store=store).query(construct)
+    assert result.graph is not None and isomorphic(result.graph, graph)
+    status, headers, body = get(srv.endpoint, "DESCRIBE <leg-cramp>", "application/rdf+xml")
+    assert status == 200 and headers["Content-Type"] == "application/rdf+xml"
+    assert len(Graph().parse(data=body, format="xml")) > 10
+
+
+def test_a_repeated_query_is_answered_from_the_cache(srv: Running) -> None:
+    text = LABELS + f"  # {time.time()}"
+    first = get(srv.endpoint, text)
+    hits = health(srv)["cache"]["hits"]
+    again = get(srv.endpoint, text)
+    assert again[0] == first[0] == 200 and again[2] == first[2]
+    assert health(srv)["cache"]["hits"] == hits + 1
+    csv_answer = get(srv.endpoint, text, "text/csv")  # another format is another entry
+    assert csv_answer[0] == 200 and csv_answer[2].startswith(b"entity,label")
+
+
+@pytest.fixture
+def fragile(built: Build) -> Iterator[Running]:
+    """A server of its own for tests that kill its processes or fill its queue."""
+    running = Running(built, ServerConfig(port=0, timeout=2.0, workers=1, queue=1,
+                                          memory=128 * 1024**2, cache_bytes=0))
+    yield running
+    running.stop()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_dead_processes_are_replaced(fragile: Running) -> None:
+    server = fragile.server
+    assert wait_for(lambda: health(fragile)["workers"]["alive"] == 1)
+    zygote = server.pool.zygote
+    assert zygote is not None
+    os.kill(zygote.pid, signal.SIGKILL)  # the zygote dies: a new one is started
+    assert wait_for(lambda: server.pool.zygote is not None
+                    and server.pool.zygote.pid != zygote.pid
+                    and health(fragile)["zygote"], 15)
+    [worker] = zygote_children(server) or list(server.pool.workers)
+    os.kill(worker, signal.SIGKILL)  # the worker dies: the supervisor replaces it
+    assert wait_for(lambda: health(fragile)["workers"]["alive"] == 1
+                    and worker not in server.pool.workers, 15)
+    status, _, body = get(fragile.endpoint, LABELS)
+    assert status == 200 and b"phlebologist" in body
+    assert health(fragile)["restarts"]["zygote"] >= 1
+
+
+def test_past_the_queue_the_answer_is_503_with_retry_after(fragile: Running) -> None:
+    assert wait_for(lambda: health(fragile)["workers"]["alive"] == 1)
+    outcomes: dict[str, tuple[int, dict[str, str], bytes]] = {}
+    threads = [threading.Thread(
+        target=lambda: outcomes.setdefault("runaway", get(fragile.endpoint, RUNAWAY)))]
+    threads[0].start()
+    assert wait_for(lambda: health(fragile)["workers"]["busy"] == 1)
+    threads.append(threading.Thread(  # waits for the worker: the queue is now full
+        target=lambda: outcomes.setdefault("queued", get(fragile.endpoint, LABELS))))
+    threads[1].start()
+    assert wait_for(lambda: health(fragile)["waiting"] == 1)
+    started = time.monotonic()
+    status, headers, body = get(fragile.endpoint, LABELS + " # third")
+    assert status == 503 and headers["Retry-After"] == "1" and b"server busy" in body
+    assert time.monotonic() - started < 1  # at once, not after a wait
+    for thread in threads:
+        thread.join(TIMEOUT)
+    assert outcomes["runaway"][0] == 503 and b"timeout" in outcomes["runaway"][2]
+    # the one that waited got the runaway's replacement in time, or gave up at its timeout
+    assert outcomes["queued"][0] in (200, 503)
+    assert get(fragile.endpoint, LABELS)[0] == 200
+
+
+def test_a_memory_runaway_is_stopped_and_the_server_goes_on(fragile: Running) -> None:
+    hog = "SELECT ?a ?b ?c ?d WHERE { ?a ?p ?b . ?c ?q ?d } ORDER BY ?a ?b ?c ?d"
+    status, _, body = get(fragile.endpoint, hog)
+    assert status == 500 and b"memory limit of 128 MiB" in body and body.count(b"\n") == 1
+    assert wait_for(lambda: health(fragile)["workers"]["alive"] == 1)
+    assert get(fragile.endpoint, LABELS)[0] == 200

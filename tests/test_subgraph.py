@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 
+from kg.check import Checked
 from kg.cli import cli
 from kg.errors import QueryError, QueryRefused, UsageError
 from kg.queries import QueryResult
@@ -192,9 +193,9 @@ class Counting:
     fetched: int = 0
     queries: list[str] = field(default_factory=list)
 
-    def run(self, text: str, form: str, max_rows: int | None) -> QueryResult:
-        result = self.backend.run(text, form, max_rows)
-        self.queries.append(text)
+    def run(self, query: Checked, max_rows: int | None = None) -> QueryResult:
+        result = self.backend.run(query, max_rows)
+        self.queries.append(query.text)
         self.fetched += len(result.solutions) + (len(result.graph) if result.graph else 0)
         return result
 
