@@ -237,7 +237,10 @@ def export(settings: Settings, fmt: str, output: Path | None, no_provenance: boo
     from .subgraph import select_on
 
     backend = open_backend(settings.build_path, store=store, endpoint=endpoint)
-    graph = select_on(backend, selection, provenance=not no_provenance)
+    try:
+        graph = select_on(backend, selection, provenance=not no_provenance)
+    finally:
+        backend.close()
     written = save(export_files(graph, fmt), output, FORMATS[fmt])
     for path in written:
         click.echo(f"wrote {display_path(path)}", err=True)
@@ -286,8 +289,11 @@ def viz(settings: Settings, input_: str | None, fmt: str | None, output: Path | 
 
     ontology = None
     if input_ is None:
-        graph = select_on(open_backend(settings.build_path, store=store, endpoint=endpoint),
-                          selection)
+        backend = open_backend(settings.build_path, store=store, endpoint=endpoint)
+        try:
+            graph = select_on(backend, selection)
+        finally:
+            backend.close()
     elif store or endpoint:
         raise UsageError("--input draws a file: give it without --store or --endpoint")
     else:

@@ -337,9 +337,10 @@ def _one_line(text: str, limit: int = 120) -> str:
 
 
 class ResultCache:
-    """Answers kept by (query text, Accept header), least recently used out first, up
-    to ``limit`` bytes. Only answers that the same request always gets are kept:
-    results, and refusals of malformed or forbidden queries; never a 5xx."""
+    """Answers kept by (query text, Accept header), and by the raw query string of a GET,
+    least recently used out first, up to ``limit`` bytes. Only answers that the same
+    request always gets are kept: results, and refusals of malformed or forbidden
+    queries; never a 5xx."""
 
     KEEP = frozenset({200, 400, 403, 406})
 
@@ -348,10 +349,10 @@ class ResultCache:
         self.size = 0
         self.hits = 0
         self.misses = 0
-        self._items: collections.OrderedDict[tuple[str, str | None], Response] = (
+        self._items: collections.OrderedDict[tuple[str | None, ...], Response] = (
             collections.OrderedDict())
 
-    def get(self, key: tuple[str, str | None]) -> Response | None:
+    def get(self, key: tuple[str | None, ...]) -> Response | None:
         response = self._items.get(key)
         if response is None:
             self.misses += 1
@@ -360,15 +361,19 @@ class ResultCache:
         self.hits += 1
         return response
 
-    def put(self, key: tuple[str, str | None], response: Response) -> None:
-        cost = len(response.body) + len(key[0]) + 256
+    @staticmethod
+    def _cost(key: tuple[str | None, ...], response: Response) -> int:
+        return len(response.body) + sum(len(part) for part in key if part) + 256
+
+    def put(self, key: tuple[str | None, ...], response: Response) -> None:
+        cost = self._cost(key, response)
         if response.status not in self.KEEP or cost > self.limit // 8 or key in self._items:
             return
         self._items[key] = response
         self.size += cost
         while self.size > self.limit:
             old_key, old = self._items.popitem(last=False)
-            self.size -= len(old.body) + len(old_key[0]) + 256
+            self.size -= self._cost(old_key, old)
 
     def stats(self) -> dict[str, int]:
         return {"entries": len(self._items), "bytes": self.size, "limit": self.limit,
@@ -379,6 +384,16 @@ class ResultCache:
 
 
 _READ_ONLY = Response.text(403, "SPARQL Update is not accepted: this endpoint is read-only")
+_METHOD_NOT_ALLOWED = Response(405, b"this endpoint only reads: use GET or POST\n", (
+    ("Allow", "GET, HEAD, POST, OPTIONS"), ("Content-Type", "text/plain; charset=utf-8")))
+#: Headers on every answer: CORS open, no sniffing, no caching by others.
+_COMMON_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "X-Kg-Truncated",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+    "Server": f"kg/{__version__}",
+}
 _ALLOW = "GET, HEAD, POST, OPTIONS"
 _FORM = "application/x-www-form-urlencoded"
 
@@ -409,7 +424,7 @@ class SparqlServer:
         self.server_address = self.socket.getsockname()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
-        self._started = threading.Event()
+        self._stopping = threading.Event()
 
     @property
     def url(self) -> str:
@@ -427,8 +442,10 @@ class SparqlServer:
     async def _serve(self) -> None:
         from aiohttp import web
 
-        self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        if self._stopping.is_set():  # shut down before it started
+            return
         app = web.Application(client_max_size=MAX_BODY_BYTES)
         app.on_response_prepare.append(self._add_headers)
         app.router.add_route("*", "/sparql", self._sparql)
@@ -444,7 +461,6 @@ class SparqlServer:
         supervisor = asyncio.create_task(self.pool.supervise())
         site = web.SockSite(runner, self.socket, backlog=self.config.backlog)
         await site.start()
-        self._started.set()
         try:
             await self._stop.wait()
         finally:
@@ -453,6 +469,7 @@ class SparqlServer:
 
     def shutdown(self) -> None:
         """Stop :meth:`serve_forever` (from another thread or a signal handler)."""
+        self._stopping.set()
         loop, stop = self._loop, self._stop
         if loop is not None and stop is not None:
             loop.call_soon_threadsafe(stop.set)
@@ -481,55 +498,72 @@ class SparqlServer:
         return response
 
     @staticmethod
-    def _web(response: Response) -> web.Response:
+    def _web(response: Response, *, sparql: bool = True) -> web.Response:
+        """``response`` for aiohttp, with the headers every answer carries."""
         from aiohttp import web
 
-        return web.Response(status=response.status, body=response.body,
-                            headers=dict(response.headers))
+        headers = dict(response.headers)
+        headers.update(_COMMON_HEADERS)
+        if sparql:
+            headers["Vary"] = "Accept"
+        return web.Response(status=response.status, body=response.body, headers=headers)
 
     async def _sparql(self, request: web.Request) -> web.StreamResponse:
         method = request.method
+        raw: tuple[str | None, ...] | None = None
+        if method in ("GET", "HEAD") and self.cache.limit:
+            # the same request again gets the same answer: look it up before parsing
+            raw = ("GET", request.query_string, request.headers.get("Accept", ""))
+            hit = self.cache.get(raw)
+            if hit is not None:
+                return self._web(hit)
+        response = await self._answer_sparql(request)
+        if raw is not None:
+            self.cache.put(raw, response)
+        return self._web(response)
+
+    async def _answer_sparql(self, request: web.Request) -> Response:
+        method = request.method
         if method == "OPTIONS":
-            return self._web(Response(204, b"", (
+            return Response(204, b"", (
                 ("Access-Control-Allow-Methods", _ALLOW),
                 ("Access-Control-Allow-Headers", "Accept, Content-Type"),
-                ("Access-Control-Max-Age", "86400"))))
+                ("Access-Control-Max-Age", "86400")))
         if method not in ("GET", "HEAD", "POST"):
-            return self._refuse_method()
+            return _METHOD_NOT_ALLOWED
         params: dict[str, list[str]] | Response = self._form(request.query_string)
         body_query: str | None = None
         if method == "POST" and isinstance(params, dict):
             ctype = request.content_type.lower()
             if ctype == "application/sparql-update":
-                return self._web(_READ_ONLY)
+                return _READ_ONLY
             if ctype not in (_FORM, "application/sparql-query"):
-                return self._web(Response.text(
+                return Response.text(
                     415, "send the query as application/sparql-query or as a form "
-                         "(application/x-www-form-urlencoded)"))
+                         "(application/x-www-form-urlencoded)")
             body = await self._body(request)
             if isinstance(body, Response):
-                return self._web(body)
+                return body
             if ctype == "application/sparql-query":
                 body_query = body
             else:
                 form = self._form(body)
                 if isinstance(form, Response):
-                    return self._web(form)
+                    return form
                 for key, values in form.items():
                     params.setdefault(key, []).extend(values)
         if isinstance(params, Response):
-            return self._web(params)
+            return params
         if "update" in params:
-            return self._web(_READ_ONLY)
+            return _READ_ONLY
         if "default-graph-uri" in params or "named-graph-uri" in params:
-            return self._web(Response.text(403, "default-graph-uri and named-graph-uri are "
-                                                "not allowed: a query runs over kg's graph "
-                                                "only"))
+            return Response.text(403, "default-graph-uri and named-graph-uri are not "
+                                      "allowed: a query runs over kg's graph only")
         queries = [body_query] if body_query is not None else params.get("query", [])
         if len(queries) != 1:
-            return self._web(Response.text(400, "pass exactly one query (query=... or a "
-                                                "body of type application/sparql-query)"))
-        return self._web(await self.query(queries[0], request.headers.get("Accept")))
+            return Response.text(400, "pass exactly one query (query=... or a body of "
+                                      "type application/sparql-query)")
+        return await self.query(queries[0], request.headers.get("Accept"))
 
     async def _body(self, request: web.Request) -> str | Response:
         """The request body as text, or the error to send."""
@@ -558,7 +592,7 @@ class SparqlServer:
 
     async def _page(self, request: web.Request) -> web.StreamResponse:
         if request.method == "OPTIONS":
-            return self._web(Response(204, b"", (("Allow", _ALLOW),)))
+            return self._web(Response(204, b"", (("Allow", _ALLOW),)), sparql=False)
         if request.method not in ("GET", "HEAD"):
             return self._refuse_method()
         return self._web(Response(200, self.page, (
@@ -566,7 +600,7 @@ class SparqlServer:
             ("Content-Security-Policy", self.page_csp),
             ("X-Frame-Options", "DENY"),
             ("Referrer-Policy", "no-referrer"),
-        )))
+        )), sparql=False)
 
     async def _health(self, request: web.Request) -> web.StreamResponse:
         if request.method not in ("GET", "HEAD"):
@@ -576,26 +610,20 @@ class SparqlServer:
         report["version"] = __version__
         return self._web(Response(200 if report["status"] == "ok" else 503,
                                   (json.dumps(report, indent=2) + "\n").encode("utf-8"),
-                                  (("Content-Type", "application/json"),)))
+                                  (("Content-Type", "application/json"),)), sparql=False)
 
     async def _not_found(self, request: web.Request) -> web.StreamResponse:
         return self._web(Response.text(404, f"not found: {request.path} (the endpoint is "
-                                            "/sparql)"))
+                                            "/sparql)"), sparql=False)
 
     def _refuse_method(self) -> web.StreamResponse:
-        return self._web(Response(405, b"this endpoint only reads: use GET or POST\n", (
-            ("Allow", _ALLOW), ("Content-Type", "text/plain; charset=utf-8"))))
+        return self._web(_METHOD_NOT_ALLOWED, sparql=False)
 
     @staticmethod
     async def _add_headers(request: web.Request, response: web.StreamResponse) -> None:
-        headers = response.headers
-        headers["Access-Control-Allow-Origin"] = "*"
-        headers["Access-Control-Expose-Headers"] = "X-Kg-Truncated"
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["Cache-Control"] = "no-store"
-        headers["Server"] = f"kg/{__version__}"
-        if request.path == "/sparql":
-            headers["Vary"] = "Accept"
+        """The headers every answer carries, on the ones aiohttp makes itself."""
+        if "Access-Control-Allow-Origin" not in response.headers:
+            response.headers.update(_COMMON_HEADERS)
 
 
 # --------------------------------------------------------------------------- the page
