@@ -173,38 +173,57 @@ def oxigraph_run(store: pyoxigraph.Store, query: Checked, max_rows: int | None) 
         raise QueryError(query.where(f"query failed: {first_line(exc)}")) from None
 
 
-def encode_result(result: QueryResult) -> bytes:
-    """``result`` for the trip from a query process: JSON results (SELECT, ASK) or
-    N-Triples (a graph)."""
+def transport(store: pyoxigraph.Store, query: Checked, max_rows: int | None
+              ) -> tuple[dict[str, Any], bytes]:
+    """Run checked ``query`` and write its result for the trip out of the query process,
+    with Oxigraph's own writers: SPARQL JSON results (SELECT, ASK) or N-Triples (a graph).
+    Rows past ``max_rows`` stay behind (``truncated``); a graph is cut by the reader,
+    once sorted (:func:`kg.results.graph_result`)."""
+    import pyoxigraph
+
     from .results import _json
 
-    if result.graph is not None:
-        from .ntriples import rdflib_term
+    try:
+        result = store.query(query.text)
+        if isinstance(result, pyoxigraph.QueryBoolean):
+            return {"type": query.form, "boolean": bool(result)}, b""
+        if isinstance(result, pyoxigraph.QueryTriples):
+            body = result.serialize(format=pyoxigraph.RdfFormat.N_TRIPLES)
+            return {"type": query.form}, body or b""
+        if max_rows is None:
+            body = result.serialize(format=pyoxigraph.QueryResultsFormat.JSON)
+            return {"type": query.form}, body or b""
+        width = len(result.variables)
+        cut = select_result(tuple(v.value for v in result.variables),
+                            (tuple(solution[i] for i in range(width)) for solution in result),
+                            max_rows)
+        return {"type": query.form, "truncated": cut.truncated}, _json(cut)
+    except (OSError, SyntaxError, ValueError, RuntimeError) as exc:
+        raise QueryError(query.where(f"query failed: {first_line(exc)}")) from None
 
-        return "".join(f"{rdflib_term(s)} {rdflib_term(p)} {rdflib_term(o)} .\n"
-                       for s, p, o in result.graph).encode("utf-8")
-    return _json(result)
 
+def decode_result(header: Mapping[str, Any], body: bytes, max_rows: int | None = None
+                  ) -> QueryResult:
+    """The :class:`QueryResult` that :func:`transport` sent, read with Oxigraph's parser
+    (a graph with rdflib's, sorted and cut at ``max_rows``)."""
+    import pyoxigraph
 
-def decode_result(header: Mapping[str, Any], body: bytes) -> QueryResult:
-    """The :class:`QueryResult` that :func:`encode_result` sent."""
     form = str(header["type"])
-    truncated = bool(header.get("truncated"))
+    if form == "ASK":
+        return QueryResult(form, boolean=bool(header["boolean"]))
     if form in ("CONSTRUCT", "DESCRIBE"):
         from rdflib import Graph
 
-        from .vocab import bind_prefixes
-
-        graph = bind_prefixes(Graph())
+        graph = Graph()
         graph.parse(data=body, format="nt")
-        return QueryResult(form, graph=graph, truncated=truncated)
-    data = json.loads(body)
-    if form == "ASK":
-        return QueryResult(form, boolean=bool(data.get("boolean")))
-    names = tuple(data["head"]["vars"])
-    solutions = [tuple(term_from_json(b[n]) if n in b else None for n in names)
-                 for b in data["results"]["bindings"]]
-    return QueryResult(form, vars=names, solutions=solutions, truncated=truncated)
+        return graph_result(form, graph, max_rows)
+    parsed = pyoxigraph.parse_query_results(body, format=pyoxigraph.QueryResultsFormat.JSON)
+    assert isinstance(parsed, pyoxigraph.QuerySolutions)
+    width = len(parsed.variables)
+    return QueryResult(form, vars=tuple(v.value for v in parsed.variables),
+                       solutions=[tuple(solution[i] for i in range(width))
+                                  for solution in parsed],
+                       truncated=bool(header.get("truncated")))
 
 
 def handle(store: pyoxigraph.Store, request: Mapping[str, Any]) -> bytes:
@@ -227,10 +246,10 @@ def handle(store: pyoxigraph.Store, request: Mapping[str, Any]) -> bytes:
             return pack({"status": response.status, "headers": response.headers},
                         response.body)
         query = Checked(request["text"], request["form"], int(request.get("offset", 0)))
+        if "fmt" not in request:
+            return pack(*transport(store, query, max_rows))
         result = oxigraph_run(store, query, max_rows)
         head = {"type": result.type, "truncated": result.truncated}
-        if "fmt" not in request:
-            return pack(head, encode_result(result))
         fmt = request["fmt"] or default_format(result, terminal=bool(request.get("terminal")))
         return pack(head, serialize(result, fmt))
     except KgError as exc:
@@ -394,7 +413,7 @@ class Worker:
     def run(self, query: Checked, max_rows: int | None = None) -> QueryResult:
         """Run checked ``query`` in the query process; the result comes back whole."""
         header, body = self.request(self._run_request(query, max_rows))
-        return decode_result(header, body)
+        return decode_result(header, body, max_rows)
 
     def write(self, query: Checked, max_rows: int | None, fmt: str | None, *,
               terminal: bool = False) -> tuple[bytes, bool]:
