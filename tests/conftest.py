@@ -84,6 +84,19 @@ def oxigraph_store(build_dir: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return store
 
 
+def children(pid: int) -> list[int]:
+    """The processes alive whose parent is ``pid`` (Linux /proc; zombies left out)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out.append(int(stat.parent.name))
+    return out
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -30,6 +30,7 @@ from kg.errors import QueryError, QueryRefused
 from kg.sandbox import confine
 from kg.store import Backend, Build, MemoryBackend
 
+from .conftest import children
 from .test_queries import Listener
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -298,18 +299,6 @@ def test_a_worker_is_replaced_after_a_timeout(built: Build) -> None:
             MemoryBackend(built, Limits(timeout=30, memory=64 * 1024**2)).run(check(HOG))
     finally:
         backend.close()
-
-
-def children(pid: int) -> list[int]:
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            out.append(int(stat.parent.name))
-    return out
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")

@@ -39,7 +39,7 @@ from kg.queries import MAX_QUERY_BYTES, load_queries, run
 from kg.server import ServerConfig, SparqlServer
 from kg.store import Build, MemoryBackend
 
-from .conftest import REPO, need_system_tool
+from .conftest import REPO, children, need_system_tool
 from .test_queries import Listener
 
 TIMEOUT = 10  # seconds, for every request a test makes
@@ -415,16 +415,8 @@ def test_the_page(srv: Running) -> None:
 
 def zygote_children(server: SparqlServer) -> list[int]:
     """The query processes alive under the server's zygote (Linux /proc)."""
-    pids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        zygote = server.pool.zygote
-        if zygote is not None and int(fields[1]) == zygote.pid and fields[0] != "Z":
-            pids.append(int(stat.parent.name))
-    return pids
+    zygote = server.pool.zygote
+    return children(zygote.pid) if zygote is not None else []
 
 
 def wait_for(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
