@@ -86,7 +86,8 @@ def canonical(text: str) -> str:
             raise QueryError(f"malformed query: {m.group()} names no Unicode character")
         return chr(code)
 
-    out = _ESCAPE.sub(expand, text.replace("\r\n", "\n").replace("\r", "\n"))
+    # line ends last, so that a carriage return an escape wrote is made \n too
+    out = _ESCAPE.sub(expand, text).replace("\r\n", "\n").replace("\r", "\n")
     if re.search(r"[\ud800-\udfff]", out):
         raise QueryError("malformed query: the text holds a lone surrogate, not Unicode text")
     left = _LEFT_ESCAPE.search(out)

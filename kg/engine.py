@@ -75,6 +75,10 @@ class Limits:
     memory: int | None = DEFAULT_MEMORY
 
     def describe_death(self, detail: str) -> str:
+        """Why a query process that died without answering most likely died."""
+        if "SIGXCPU" in detail:
+            return (f"query stopped: it used more CPU time than its budget of "
+                    f"{self.timeout or 0:g} s")
         cap = f" of {self.memory // 1024**2:,} MiB" if self.memory else ""
         return (f"query stopped: its process died ({detail}); most likely it needed more "
                 f"than the memory limit{cap}")
@@ -394,6 +398,7 @@ class Worker:
         timeout = self.limits.timeout
         deadline = time.monotonic() + timeout if timeout else None
         try:
+            sock.settimeout(None)  # the last wait may have left a short timeout behind
             send_frame(sock, json.dumps(request).encode("utf-8"))
             header, body = unpack(recv_frame(sock, deadline))
         except TimeoutError:

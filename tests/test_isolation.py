@@ -47,6 +47,7 @@ def payloads(url: str) -> list[str]:
         'SELECT * WHERE { { ?a ?b "\\u005C" } UNION { SERVICE <URL> { ?s ?p ?o } #"\n} }',
         'SELECT * WHERE { { ?a ?b "\\U0000005c" } UNION { SERVICE <URL> { ?s ?p ?o } #"\n} }',
         "SELECT * WHERE { ?s ?p ?o # a comment\rSERVICE <URL> { ?a ?b ?c }\n}",
+        "SELECT * WHERE { ?s ?p ?o # a comment\\u000DSERVICE <URL> { ?a ?b ?c }\n}",
         "SELECT * WHERE { ?s ?p ?o \\u0053ERVICE <URL> { ?a ?b ?c } }",
         "SELECT * WHERE { ?s ?p ?o sErViCe <URL> { ?a ?b ?c } }",
         "SELECT * WHERE { SERVICE <URL\\u002Fx> { ?a ?b ?c } }",
@@ -361,3 +362,24 @@ def test_engine_errors_are_one_line(runner: CliRunner, build_dir: Path, text: st
                                     message: str) -> None:
     code, err = run_cli(runner, "query", "-e", text, "--build-dir", str(build_dir))
     assert code == 1 and err.startswith(message) and err.count("\n") == 1
+
+
+def test_no_payload_reaches_the_network_through_an_endpoint(runner: CliRunner, build_dir: Path,
+                                                            oxigraph_server: str,
+                                                            listener: Listener) -> None:
+    """``--endpoint`` sends the text kg checked, character for character: an Oxigraph
+    server (which has SERVICE, and no sandbox of kg's) reads it as kg's check did."""
+    for payload in payloads(listener.url):
+        refused_or_harmless(run_cli(runner, "query", "-e", payload, "--endpoint",
+                                    oxigraph_server + "/query", "--build-dir", str(build_dir)))
+    assert listener.connections() == 0
+    # the control: sent to that server without kg, the first payload does reach out
+    import urllib.parse
+    import urllib.request
+
+    form = urllib.parse.urlencode({"query": payloads(listener.url)[0]}).encode()
+    try:
+        urllib.request.urlopen(oxigraph_server + "/query", data=form, timeout=10).read()
+    except OSError:
+        pass
+    assert listener.connections() >= 1
