@@ -247,11 +247,11 @@ class Pool:
     async def answer(self, text: str, accept: str | None) -> Response:
         """The response to one query text, from a worker, within the timeout."""
         config = self.config
-        if self.waiting >= config.queue:
+        assert self.idle is not None
+        if self.waiting >= config.queue and self.idle.empty():
             return _busy(f"server busy: {config.queue} queries are waiting; try again "
                          "later")
         deadline = time.monotonic() + config.timeout
-        assert self.idle is not None
         self.waiting += 1
         try:
             while True:

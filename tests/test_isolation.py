@@ -146,7 +146,9 @@ def test_no_payload_reaches_the_network_from_export_and_viz(runner: CliRunner,
         rq = tmp_path / f"construct{n}.rq"
         rq.write_text(template.replace("URL", listener.url), encoding="utf-8")
         for command in (["export", "--format", "nt"],
-                        ["viz", "-o", str(tmp_path / "out.html")]):
+                        ["viz", "-o", str(tmp_path / "out.html")],
+                        ["viz", "--input", str(build_dir / "graph.nt"),  # rdflib runs these
+                         "-o", str(tmp_path / "in.html")]):
             refused_or_harmless(run_cli(runner, *command, "--query", str(rq),
                                         "--build-dir", str(build_dir)))
     assert listener.connections() == 0

@@ -737,3 +737,13 @@ def test_a_memory_runaway_is_stopped_and_the_server_goes_on(fragile: Running) ->
     assert status == 500 and b"memory limit of 128 MiB" in body and body.count(b"\n") == 1
     assert wait_for(lambda: health(fragile)["workers"]["alive"] == 1)
     assert get(fragile.endpoint, LABELS)[0] == 200
+
+
+def test_a_queue_of_none_still_serves_an_idle_worker(built: Build) -> None:
+    running = Running(built, ServerConfig(port=0, workers=1, queue=0, cache_bytes=0))
+    try:
+        assert wait_for(lambda: health(running)["workers"]["idle"] == 1)
+        status, _, body = get(running.endpoint, LABELS)
+        assert status == 200 and b"phlebologist" in body
+    finally:
+        running.stop()
