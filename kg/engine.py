@@ -532,8 +532,10 @@ def warm(store: pyoxigraph.Store) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m kg.engine --build DIR --fd N [--memory BYTES] [--cpu SECONDS]``: the
-    endpoint's zygote, started by :mod:`kg.server`."""
+    """``python -m kg.engine --build DIR --fd N [--memory BYTES] [--cpu SECONDS]
+    [--sha256 HEX]``: the endpoint's zygote, started by :mod:`kg.server`. Started again
+    after a crash, it refuses a build that is no longer the one the server started with
+    (its answers, and the server's cache of them, are of that one)."""
     import argparse
     from pathlib import Path
 
@@ -542,13 +544,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fd", required=True, type=int)
     parser.add_argument("--memory", type=int)
     parser.add_argument("--cpu", type=float)
+    parser.add_argument("--sha256", help="the graph.nt the server started with")
     args = parser.parse_args(argv)
     control = socket.socket(fileno=args.fd)
+    from .paths import GRAPH_NT
     from .sandbox import confine
     from .store import load_build
 
     try:
-        store = load_build(args.build).store
+        build = load_build(args.build)
+        if args.sha256 and build.manifest.get("outputs", {}).get(GRAPH_NT) != args.sha256:
+            raise KgError(f"the build in {args.build} changed while kg serve ran (a new "
+                          "'kg build'?): restart kg serve to serve it")
+        store = build.store
         warm(store)
         confine()  # no network, for the zygote and every worker it forks
     except KgError as exc:

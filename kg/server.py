@@ -125,7 +125,12 @@ class Pool:
     def __init__(self, build_path: Path, config: ServerConfig) -> None:
         if not hasattr(os, "fork"):
             raise KgError("kg serve needs os.fork (Linux or macOS)")
+        from .paths import GRAPH_NT
+        from .store import read_manifest
+
         self.build_path = build_path
+        #: the graph the server serves: a zygote started again must load this one
+        self.sha256 = str(read_manifest(build_path).get("outputs", {}).get(GRAPH_NT, ""))
         self.config = config
         self.zygote: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
@@ -147,7 +152,7 @@ class Pool:
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
             cmd = [sys.executable, "-m", "kg.engine", "--build", str(self.build_path),
                    "--fd", str(theirs.fileno()), "--memory", str(self.config.memory),
-                   "--cpu", str(self.config.timeout + 1)]
+                   "--cpu", str(self.config.timeout + 1), "--sha256", self.sha256]
             try:
                 proc = subprocess.Popen(cmd, pass_fds=[theirs.fileno()],
                                         stdin=subprocess.DEVNULL, start_new_session=True)

@@ -10,6 +10,7 @@ import hashlib
 import http.client
 import io
 import json
+import logging
 import os
 import re
 import selectors
@@ -745,5 +746,36 @@ def test_a_queue_of_none_still_serves_an_idle_worker(built: Build) -> None:
         assert wait_for(lambda: health(running)["workers"]["idle"] == 1)
         status, _, body = get(running.endpoint, LABELS)
         assert status == 200 and b"phlebologist" in body
+    finally:
+        running.stop()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_a_zygote_started_again_refuses_a_build_that_changed(build_dir: Path, tmp_path: Path,
+                                                             caplog: pytest.LogCaptureFixture
+                                                             ) -> None:
+    """Workers and cache serve the build the server started with: after a new 'kg
+    build' in its directory, a zygote that died is not started on the new graph."""
+    import shutil
+
+    from kg.store import load_build
+
+    copy = tmp_path / "build"
+    shutil.copytree(build_dir, copy)
+    running = Running(load_build(copy), ServerConfig(port=0, workers=1, cache_bytes=0))
+    try:
+        assert wait_for(lambda: health(running)["workers"]["alive"] == 1)
+        nt = (copy / "graph.nt").read_bytes() + b"<urn:a> <urn:b> <urn:c> .\n"
+        manifest = json.loads((copy / "manifest.json").read_text())
+        manifest["outputs"]["graph.nt"] = hashlib.sha256(nt).hexdigest()
+        (copy / "graph.nt").write_bytes(nt)  # what a new build leaves
+        (copy / "manifest.json").write_text(json.dumps(manifest))
+        zygote = running.server.pool.zygote
+        assert zygote is not None
+        with caplog.at_level(logging.WARNING, logger="kg.server"):
+            os.kill(zygote.pid, signal.SIGKILL)
+            assert wait_for(lambda: "changed while kg serve ran" in caplog.text, 15)
+        status, _, body = get(running.endpoint, "ASK { <urn:a> <urn:b> <urn:c> }")
+        assert status == 200 and json.loads(body)["boolean"] is False  # the old graph
     finally:
         running.stop()
