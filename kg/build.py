@@ -12,10 +12,12 @@ the output is sorted, so the same inputs give byte-identical files.
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -30,10 +32,11 @@ from rdflib.term import Node
 from . import __version__
 from . import ntriples as nt
 from .describe import DATASET_FILE, description, load_dataset_info
-from .errors import DataError
+from .errors import DataError, UsageError
 from .facts import Corpus, Document, Quote, load_corpus
+from .files import read_regular
 from .mappings import MAPPINGS, load_mappings
-from .paths import GRAPH_NT, GRAPH_TTL, MANIFEST, ONTOLOGY, check_data_dir
+from .paths import GRAPH_NT, GRAPH_TTL, LOCK, MANIFEST, OBJECTS, ONTOLOGY, check_data_dir
 from .vocab import KG, KGD, KGR, OA, PREFIXES, QUALIFIERS, bind_prefixes, load_ontology, vocabulary
 
 # --------------------------------------------------------------------------- IRIs
@@ -284,8 +287,9 @@ def build(data_dir: Path, build_dir: Path,
           progress: Callable[[int], None] | None = None) -> BuildResult:
     """Compile ``data_dir`` into ``build_dir``: graph.nt, graph.ttl and manifest.json.
 
-    Everything is computed before anything is written, and each file replaces the
-    old one atomically, so a failed build leaves the previous build as it was.
+    Everything is computed before anything is written, and the build is committed in
+    one atomic step (see :func:`commit`), under a lock, so a failed or interrupted
+    build leaves the previous build as it was, and two builds at once serialise.
     ``progress(1)`` is called after each facts file is read.
     """
     t0 = time.perf_counter()
@@ -299,20 +303,116 @@ def build(data_dir: Path, build_dir: Path,
         "documents": len(corpus.documents),
         "entities": len(corpus.entities),
         "facts": len(corpus.facts),
-        "inputs": {p.relative_to(data_dir).as_posix(): _sha256(p.read_bytes())
+        "inputs": {p.relative_to(data_dir).as_posix(): _sha256(read_regular(p))
                    for p in compiled.inputs},
         "outputs": {GRAPH_NT: _sha256(compiled.nt), GRAPH_TTL: _sha256(ttl)},
     }
-    body = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
-    build_dir.mkdir(parents=True, exist_ok=True)
-    files = []
-    for name, data in ((GRAPH_NT, compiled.nt), (GRAPH_TTL, ttl), (MANIFEST, body)):
-        write_atomic(build_dir / name, data)
-        files.append(build_dir / name)
+    try:
+        build_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--build-dir {build_dir}: cannot create it ({exc.strerror})") from None
+    commit(build_dir, {GRAPH_NT: compiled.nt, GRAPH_TTL: ttl}, manifest)
     return BuildResult(build_dir=build_dir, triples=len(compiled.lines),
                        documents=len(corpus.documents), entities=len(corpus.entities),
                        facts=len(corpus.facts), seconds=time.perf_counter() - t0,
-                       files=tuple(files))
+                       files=tuple(build_dir / name for name in (GRAPH_NT, GRAPH_TTL, MANIFEST)))
+
+
+def commit(build_dir: Path, outputs: dict[str, bytes], manifest: dict[str, object]) -> None:
+    """Write ``outputs`` and their manifest into ``build_dir`` as one atomic step.
+
+    Under an exclusive lock (``build_dir/.lock``), each output is written and fsynced in
+    a fresh directory ``build_dir/.new-*``, then moved to ``.objects/<sha256>.<ext>``
+    (never changed once there). The manifest, which names every output by its SHA-256,
+    is written last and renamed over the old one: that rename is the commit. Only then
+    are ``graph.nt`` and ``graph.ttl`` replaced (hard links to the objects); a reader
+    (:class:`kg.store.Build`) checks every output against the manifest and falls back
+    to the object, so it never sees a mix of two builds. A fault before the commit
+    leaves the previous build as it was; one after it leaves the new one whole.
+    """
+    body = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+    digests = {name: _sha256(data) for name, data in outputs.items()}
+    objects = build_dir / OBJECTS
+    with build_lock(build_dir):
+        previous = _previous_outputs(build_dir)
+        try:
+            staging = Path(tempfile.mkdtemp(dir=build_dir, prefix=".new-"))
+        except OSError as exc:
+            raise DataError(f"cannot write into {build_dir} ({exc.strerror or exc}); the "
+                            "previous build is unchanged") from None
+        try:
+            try:
+                for name, data in outputs.items():
+                    _write_synced(staging / name, data)
+                objects.mkdir(exist_ok=True)
+                for name in outputs:
+                    os.replace(staging / name, objects / object_name(name, digests[name]))
+                _fsync_dir(objects)
+                _write_synced(staging / MANIFEST, body)
+                os.replace(staging / MANIFEST, build_dir / MANIFEST)  # the commit
+            except OSError as exc:
+                raise DataError(f"writing the build into {build_dir} failed "
+                                f"({exc.strerror or exc}); the previous build is "
+                                "unchanged") from None
+            try:
+                _fsync_dir(build_dir)
+                for name in outputs:  # the plain names, for people and other tools
+                    link = staging / name
+                    os.link(objects / object_name(name, digests[name]), link)
+                    os.replace(link, build_dir / name)
+                _fsync_dir(build_dir)
+                keep = {object_name(n, d) for n, d in (*digests.items(), *previous.items())}
+                for old in objects.iterdir():
+                    if old.name not in keep:
+                        old.unlink(missing_ok=True)
+            except OSError as exc:
+                raise DataError(f"the build in {build_dir} is committed, but finishing it "
+                                f"failed ({exc.strerror or exc}); kg reads the committed "
+                                "copy") from None
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def object_name(name: str, digest: str) -> str:
+    """The name under ``.objects`` of the output ``name`` with SHA-256 ``digest``."""
+    return f"{digest}{Path(name).suffix}"
+
+
+@contextmanager
+def build_lock(build_dir: Path) -> Iterator[None]:
+    """Hold the exclusive lock of ``build_dir`` (builds wait for each other)."""
+    fd = os.open(build_dir / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _previous_outputs(build_dir: Path) -> dict[str, str]:
+    """The outputs (name -> SHA-256) of the build being replaced, kept for the readers
+    that read its manifest just before the commit."""
+    try:
+        outputs = json.loads((build_dir / MANIFEST).read_text(encoding="utf-8"))["outputs"]
+        return {str(k): str(v) for k, v in outputs.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @contextmanager
@@ -326,27 +426,6 @@ def _no_gc() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give what open() would
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _sha256(data: bytes) -> str:

@@ -28,6 +28,28 @@ F = TypeVar("F", bound=Callable[..., Any])
 PROGRESS_FROM_FILES = 50
 
 
+class FiniteFloat(click.FloatRange):
+    """A float in a range, refusing nan and infinities (which every comparison of a
+    plain FloatRange lets through)."""
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        import math
+
+        result = super().convert(value, param, ctx)
+        if not math.isfinite(result):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return result
+
+
+def _make_build_dir(path: Path) -> None:
+    """Create the build directory; a path that cannot be one is a UsageError."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--build-dir {path}: cannot create it ({exc.strerror})") from None
+
+
 @dataclass
 class Settings:
     data: Path | None
@@ -45,6 +67,22 @@ class Settings:
 
         return self.build_dir or default_build_dir()
 
+    def protected(self, queries_dir: Path | None = None) -> list[Path]:
+        """What -o must never write over: the data directory (sources, facts,
+        ontology, shapes, mappings), the queries directory, and the build's own files."""
+        from .paths import build_outputs, default_data_dir, default_queries_dir
+
+        found = list(build_outputs(self.build_path))
+        try:
+            found.append(self.data or default_data_dir())
+        except KgError:  # none to protect
+            pass
+        try:
+            found.append(queries_dir or default_queries_dir())
+        except KgError:
+            pass
+        return found
+
 
 def _errors(func: F) -> F:
     """Turn kg's errors into click's, which print one line and exit."""
@@ -59,6 +97,9 @@ def _errors(func: F) -> F:
             raise click.UsageError(str(exc)) from None
         except KgError as exc:
             raise click.ClickException(str(exc)) from None
+        except OSError as exc:  # a fault of the system (disk full, I/O error...)
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -195,6 +236,11 @@ def selection_options(func: F) -> F:
                 query: str | None, **kwargs: Any) -> Any:
         from .subgraph import Selection
 
+        for option, value in (("--around", around), ("--population", population),
+                              ("--query", query), *(("--relation", r) for r in relations),
+                              *(("--path", p) for p in path or ())):
+            if value is not None and not value.strip():
+                raise click.UsageError(f"{option}: give a name, not an empty string")
         selection = Selection(around=around, depth=depth, population=population,
                               relations=relations, path=path or None, undirected=undirected,
                               query=query)
@@ -241,7 +287,7 @@ def export(settings: Settings, fmt: str, output: Path | None, no_provenance: boo
         graph = select_on(backend, selection, provenance=not no_provenance)
     finally:
         backend.close()
-    written = save(export_files(graph, fmt), output, FORMATS[fmt])
+    written = save(export_files(graph, fmt), output, FORMATS[fmt], settings.protected())
     for path in written:
         click.echo(f"wrote {display_path(path)}", err=True)
 
@@ -280,7 +326,7 @@ def viz(settings: Settings, input_: str | None, fmt: str | None, output: Path | 
     """
     import sys
 
-    from .build import write_atomic
+    from .files import check_output, write_atomic, write_stdout
     from .paths import ONTOLOGY
     from .store import open_backend
     from .subgraph import select, select_on
@@ -305,14 +351,16 @@ def viz(settings: Settings, input_: str | None, fmt: str | None, output: Path | 
     view = build_view(graph, max_nodes=max_nodes or None, ontology=ontology)
     html = render(view, title=title).encode("utf-8")
     if output is not None and str(output) == "-":
-        sys.stdout.buffer.write(html)
-        sys.stdout.flush()
+        write_stdout(html)
     else:
         if output is None:
             output = settings.build_path / "graph.html"
-            output.parent.mkdir(parents=True, exist_ok=True)
+            _make_build_dir(output.parent)
+        elif output.is_dir():
+            raise UsageError(f"--output: {output} is a directory; give a file name")
         elif not output.parent.is_dir():
             raise UsageError(f"--output: directory {output.parent} does not exist")
+        check_output(output, settings.protected())
         write_atomic(output, html)
         click.echo(f"wrote {display_path(output)} ({view.nodes} entities, {view.edges} facts)",
                    err=True)
@@ -373,7 +421,7 @@ def queries_command(settings: Settings, fmt: str, queries_dir: Path | None) -> N
 @click.option("--show", is_flag=True,
               help="Print the query with its parameters bound, and the BASE and PREFIX "
                    "lines it gets, instead of running it.")
-@click.option("--timeout", type=click.FloatRange(min=0, max=86_400), default=60.0,
+@click.option("--timeout", type=FiniteFloat(min=0, max=86_400), default=60.0,
               show_default=True, metavar="SECONDS",
               help="Stop the query after this many seconds (0: no limit).")
 @click.option("--memory", type=click.IntRange(min=0), default=2048, show_default=True,
@@ -408,6 +456,7 @@ def query_command(settings: Settings, query: str | None, text: str | None,
 
     from .check import standalone
     from .engine import Limits
+    from .files import require_stdout, write_stdout
     from .queries import checked_for, parse_query, resolve
     from .store import open_backend
 
@@ -422,15 +471,15 @@ def query_command(settings: Settings, query: str | None, text: str | None,
     if show:
         click.echo(standalone(source.bind(dict(params))))
         return
+    require_stdout()
     limits = Limits(timeout=timeout or None, memory=memory * 1024**2 or None)
     backend = open_backend(settings.build_path, store=store, endpoint=endpoint, limits=limits)
     try:
         data, truncated = backend.write(checked_for(source, dict(params)), max_rows, fmt,
-                                        terminal=sys.stdout.isatty())
+                                        terminal=sys.stdout is not None and sys.stdout.isatty())
     finally:
         backend.close()
-    sys.stdout.buffer.write(data)
-    sys.stdout.flush()
+    write_stdout(data)
     if truncated:
         click.echo(f"kg: stopped at --max-rows {max_rows}", err=True)
 
@@ -440,7 +489,7 @@ def query_command(settings: Settings, query: str | None, text: str | None,
               help="Address to listen on. 0.0.0.0 or :: opens the endpoint to the network.")
 @click.option("--port", type=click.IntRange(0, 65535), default=7878, show_default=True,
               help="Port to listen on (0: any free port).")
-@click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0,
+@click.option("--timeout", type=FiniteFloat(min=0.1, max=3600), default=10.0,
               show_default=True, metavar="SECONDS",
               help="Stop a query that takes longer than this, waiting for a worker "
                    "included (HTTP 503).")
@@ -533,13 +582,13 @@ def load(settings: Settings, store: str | None, endpoint: str | None, batch: int
     import time
 
     from .paths import GRAPH_NT
-    from .store import EndpointBackend, OxigraphBackend, parse_store, read_manifest
+    from .store import Build, EndpointBackend, OxigraphBackend, parse_store, read_manifest
 
     if (store is None) == (endpoint is None):
         raise UsageError("give --store oxigraph:DIR or --endpoint URL")
-    manifest = read_manifest(settings.build_path)
-    source = settings.build_path / GRAPH_NT
-    total = int(manifest.get("triples", 0))
+    built = Build(path=settings.build_path, manifest=read_manifest(settings.build_path))
+    source = built.output_path(GRAPH_NT)  # checked against the manifest
+    total = int(built.manifest.get("triples", 0))
     t0 = time.perf_counter()
     if store:
         loaded = OxigraphBackend(parse_store(store), create=True).load(source)
@@ -556,4 +605,12 @@ def load(settings: Settings, store: str | None, endpoint: str | None, batch: int
 
 def main() -> None:
     """Console-script entry point."""
-    cli(prog_name="kg")
+    from .files import ClosedStdout
+
+    if sys.stdout is None:  # started with standard output closed
+        sys.stdout = ClosedStdout()
+    try:
+        cli(prog_name="kg")
+    except OSError as exc:  # outside a command (help text to a full standard output...)
+        click.echo(f"Error: {exc.strerror or exc}", err=True)
+        sys.exit(1)

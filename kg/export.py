@@ -14,8 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -244,18 +243,24 @@ def export_files(graph: Graph, fmt: str) -> dict[str, bytes]:
     return get_format(fmt).write_files(graph)
 
 
-def save(files: dict[str, bytes], output: Path | None, fmt: Format) -> list[Path]:
+def save(files: dict[str, bytes], output: Path | None, fmt: Format,
+         protected: Iterable[Path] = ()) -> list[Path]:
     """Write an export: to standard output when ``output`` is None, else atomically to
-    the file ``output`` (or into the directory ``output`` for a multi-file format).
-    Returns the paths written."""
-    from .build import write_atomic
+    the file ``output`` (or into the directory ``output`` for a multi-file format),
+    never over one of ``protected`` (kg's inputs and build files). Returns the paths
+    written."""
+    from .files import check_output, write_atomic, write_stdout
 
+    protected = tuple(protected)
     if output is None:
         if fmt.multi_file:
             raise UsageError(f"format {fmt.name} writes several files: give -o DIRECTORY")
-        sys.stdout.buffer.write(files[""])
-        sys.stdout.flush()
+        write_stdout(files[""])
         return []
+    check_output(output, protected)
+    for name in files:
+        if name:
+            check_output(output / name, protected)
     if fmt.multi_file:
         if output.exists() and not output.is_dir():
             raise UsageError(f"--output: {output} is a file; format {fmt.name} needs a "

@@ -22,10 +22,14 @@ import yaml
 
 from . import text as textmod
 from .errors import DataError, FactsError
+from .files import UnreadableInput, read_regular
 from .paths import FACTS
 from .vocab import QUALIFIERS, Vocabulary
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+#: Characters no text field may hold: C0 controls but tab and newline, DEL, C1 controls
+#: (they make ill-formed XML in GraphML, GEXF and SPARQL XML results, and garble terminals)
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 EXPANDED_SEPARATOR = "--"
 
 
@@ -143,15 +147,19 @@ class _YamlProblem(Exception):
 def read_yaml(path: Path) -> Any:
     """Parse a YAML file into plain data whose mappings know their lines."""
     try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FactsError(path, None, "no such file") from None
+        raw = read_regular(path).decode("utf-8")
+    except UnreadableInput as exc:
+        raise FactsError(path, None, exc.problem) from None
     except UnicodeDecodeError as exc:
         raise FactsError(path, None, f"not UTF-8 text ({exc.reason})") from None
     try:
         return yaml.load(raw, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
     except _YamlProblem as exc:
         raise FactsError(path, exc.line, exc.problem) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, e.g. NUL
+        at = raw.count("\n", 0, exc.position) + 1
+        raise FactsError(path, at, f"control character {exc.character!r} is not "
+                         "allowed") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -196,7 +204,16 @@ class _Reader:
             raise self.fail(m.lines[key], f"{what}: {key!r} must be {_article(names)}")
         if isinstance(value, str) and not value.strip():
             raise self.fail(m.lines[key], f"{what}: {key!r} is empty")
+        if isinstance(value, str):
+            self.check_text(value, m.lines[key], what, key)
         return value
+
+    def check_text(self, value: str, line: int, what: str, key: str) -> None:
+        """Refuse control characters in a text field."""
+        bad = CONTROL_CHARACTERS.search(value)
+        if bad:
+            raise self.fail(line, f"{what}: {key!r} holds the control character "
+                            f"U+{ord(bad.group()):04X} at position {bad.start()}")
 
     def strings(self, m: _Map, key: str, what: str) -> tuple[str, ...]:
         """A field that is a string or a list of strings (absent: empty)."""
@@ -210,6 +227,7 @@ class _Reader:
                 item = str(item)
             if not isinstance(item, str) or not item.strip():
                 raise self.fail(m.lines[key], f"{what}: {key!r} must hold non-empty strings")
+            self.check_text(item, m.lines[key], what, key)
             out.append(item)
         return tuple(out)
 
@@ -254,15 +272,16 @@ class _Reader:
             raise self.fail(m.lines["id"], f"document id {doc_id!r} must be lower-case words "
                             "joined by '-'")
         source = self.field(m, "source", str, what)
-        source_path = (self.data_dir / source).resolve()
+        source_path = Path(os.path.realpath(self.data_dir / source))  # no error on a loop
         if not source_path.is_relative_to(self.data_dir.resolve()):
             raise self.fail(m.lines["source"], f"source {source!r} lies outside the data "
                             "directory")
         try:
-            raw = source_path.read_bytes()
-        except OSError:
-            raise self.fail(m.lines["source"], f"source {source!r} not found in "
-                            f"{self.data_dir}") from None
+            raw = read_regular(source_path)
+        except UnreadableInput as exc:
+            problem = (f"not found in {self.data_dir}" if exc.problem == "no such file"
+                       else f"cannot be read: {exc.problem}")
+            raise self.fail(m.lines["source"], f"source {source!r} {problem}") from None
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:

@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from .errors import FactsError
+from .files import UnreadableInput, read_regular
 
 MAPPINGS = "mappings.sssom.tsv"
 PREDICATES = ("skos:exactMatch", "skos:closeMatch", "skos:broadMatch", "skos:narrowMatch",
@@ -44,7 +45,9 @@ class MappingSet:
 def load_mappings(path: Path, entities: set[str]) -> MappingSet:
     """Read and check the SSSOM file at ``path`` against the known entity ids."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path).decode("utf-8")
+    except UnreadableInput as exc:
+        raise FactsError(path, None, exc.problem) from None
     except UnicodeDecodeError as exc:
         raise FactsError(path, None, f"not UTF-8 text ({exc.reason})") from None
     lines = text.splitlines()

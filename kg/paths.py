@@ -29,6 +29,15 @@ FACTS = "facts"
 GRAPH_NT = "graph.nt"
 GRAPH_TTL = "graph.ttl"
 MANIFEST = "manifest.json"
+#: Where a build keeps its committed outputs, named by their SHA-256 (see kg.build).
+OBJECTS = ".objects"
+#: The lock builds take on the build directory.
+LOCK = ".lock"
+
+
+def build_outputs(build_dir: Path) -> tuple[Path, ...]:
+    """The files of ``build_dir`` that ``kg build`` owns (never an output of -o)."""
+    return tuple(build_dir / name for name in (GRAPH_NT, GRAPH_TTL, MANIFEST, OBJECTS, LOCK))
 
 
 def default_data_dir() -> Path:

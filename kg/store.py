@@ -14,13 +14,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import BuildNotFoundError, DataError, QueryError, UsageError
-from .paths import GRAPH_NT, MANIFEST
+from .paths import GRAPH_NT, MANIFEST, OBJECTS
 
 if TYPE_CHECKING:
     import pyoxigraph
@@ -42,16 +43,41 @@ class Build:
 
     def data(self) -> bytes:
         """The N-Triples of the graph, checked against the manifest's SHA-256."""
-        nt_path = self.path / GRAPH_NT
-        try:
-            data = nt_path.read_bytes()
-        except OSError:
-            raise BuildNotFoundError(f"{nt_path} is missing: run 'kg build' again") from None
-        expected = self.manifest.get("outputs", {}).get(GRAPH_NT)
-        if hashlib.sha256(data).hexdigest() != expected:
-            raise DataError(f"{nt_path} does not match {self.path / MANIFEST} (an "
-                            "interrupted or edited build): run 'kg build' again")
-        return data
+        return self.output(GRAPH_NT)
+
+    def output(self, name: str) -> bytes:
+        """The bytes of the output ``name`` (graph.nt, graph.ttl) of this build, checked
+        against the manifest's SHA-256: the file of that name, or else the committed
+        copy under ``.objects`` (what a reader finds while a build commits, or after a
+        fault between the commit and the update of the plain names)."""
+        expected = self.manifest.get("outputs", {}).get(name)
+        candidates = [self.path / name]
+        if isinstance(expected, str):
+            candidates.append(self.path / OBJECTS / f"{expected}{Path(name).suffix}")
+        found = False
+        for path in candidates:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                continue
+            found = True
+            if hashlib.sha256(data).hexdigest() == expected:
+                return data
+        if not found:
+            raise BuildNotFoundError(f"{self.path / name} is missing: run 'kg build' again")
+        raise DataError(f"{self.path / name} does not match {self.path / MANIFEST} (an "
+                        "interrupted or edited build): run 'kg build' again")
+
+    def output_path(self, name: str) -> Path:
+        """A file holding the output ``name`` as the manifest says: the committed copy
+        under ``.objects`` (never changed once written) when there is one."""
+        expected = self.manifest.get("outputs", {}).get(name)
+        committed = self.path / OBJECTS / f"{expected}{Path(name).suffix}"
+        for path in (committed, self.path / name):
+            if path.is_file() and _file_sha256(path) == expected:
+                return path
+        self.output(name)  # raises the error that says what is wrong
+        return self.path / name
 
     @functools.cached_property
     def graph(self) -> Graph:
@@ -94,6 +120,22 @@ class Build:
         return MemoryBackend(self)
 
 
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def read_manifest(build_dir: Path) -> dict[str, Any]:
     path = build_dir / MANIFEST
     if not path.is_file():
@@ -103,6 +145,8 @@ def read_manifest(build_dir: Path) -> dict[str, Any]:
         manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise DataError(f"{path}: unreadable manifest ({exc}); run 'kg build' again") from None
+    if not isinstance(manifest, dict):
+        raise DataError(f"{path}: unreadable manifest; run 'kg build' again")
     return manifest
 
 
@@ -173,13 +217,33 @@ class MemoryBackend(_EngineBackend):
         return self.build.graph
 
 
+#: In a store directory ``DIR`` filled by ``kg load``: the symlink to the loaded store
+#: (``DIR/.load-*``), swapped in one atomic step when a load is complete.
+STORE_CURRENT = "current"
+_STORE_LOAD_PREFIX = ".load-"
+
+
+def store_data_dir(path: Path) -> Path:
+    """The directory holding the data of the store ``path``: what its ``current`` link
+    points to (resolved once, so a reader stays on one load), else ``path`` itself (a
+    store loaded by an earlier kg, or by another tool)."""
+    link = path / STORE_CURRENT
+    if link.is_symlink():
+        return path / os.readlink(link)
+    return path
+
+
 class OxigraphBackend(_EngineBackend):
     """An embedded, on-disk Oxigraph store (pyoxigraph), filled by ``kg load``; queries
-    open it read-only in their query process."""
+    open it read-only in their query process.
+
+    ``kg load`` never changes a store in place: it loads into a new directory beside
+    the current one (``DIR/.load-*``) and then swaps the ``DIR/current`` link to it with
+    one rename, so an interrupted load (even kill -9) leaves the previous data queryable.
+    """
 
     def __init__(self, path: Path, *, create: bool = False,
                  limits: Limits | None = None) -> None:
-        import pyoxigraph
 
         from .engine import Worker
 
@@ -193,15 +257,16 @@ class OxigraphBackend(_EngineBackend):
         self._store: pyoxigraph.Store | None = None
         if create:
             try:
-                self._store = pyoxigraph.Store(str(path))
+                path.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise DataError(f"cannot open the Oxigraph store in {path}: {exc}") from None
+                raise DataError(f"cannot create the Oxigraph store in {path}: "
+                                f"{exc.strerror}") from None
 
     def _open_read_only(self) -> pyoxigraph.Store:
         import pyoxigraph
 
         try:  # several processes may read at once
-            return pyoxigraph.Store.read_only(str(self.path))
+            return pyoxigraph.Store.read_only(str(store_data_dir(self.path)))
         except OSError as exc:
             raise DataError(f"cannot open the Oxigraph store in {self.path}: {exc}") from None
 
@@ -213,15 +278,48 @@ class OxigraphBackend(_EngineBackend):
         return self._store
 
     def load(self, nt_path: Path) -> int:
-        """Replace the store's content with the N-Triples file ``nt_path``."""
+        """Replace the store's content with the N-Triples file ``nt_path``: load it into
+        a new directory, then switch ``current`` to it atomically (under a lock, so two
+        loads serialise); the loads before the previous one are removed."""
+        import fcntl
+        import shutil
+        import tempfile
+
         import pyoxigraph
 
-        if not self._writable or self._store is None:
+        if not self._writable:
             raise UsageError(f"the Oxigraph store in {self.path} is open read-only")
-        self._store.clear()
-        self._store.bulk_load(path=str(nt_path), format=pyoxigraph.RdfFormat.N_TRIPLES)
-        self._store.optimize()
-        return len(self._store)
+        self._store = None  # a reader opened here sees the new load once it is current
+        lock = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            link = self.path / STORE_CURRENT
+            previous = os.readlink(link) if link.is_symlink() else None
+            new = Path(tempfile.mkdtemp(dir=self.path, prefix=_STORE_LOAD_PREFIX))
+            try:
+                mask = os.umask(0)
+                os.umask(mask)
+                os.chmod(new, 0o777 & ~mask)  # mkdtemp makes 0700; give what mkdir would
+                store = pyoxigraph.Store(str(new))
+                store.bulk_load(path=str(nt_path), format=pyoxigraph.RdfFormat.N_TRIPLES)
+                store.optimize()
+                store.flush()
+                count = len(store)
+                del store  # closes it
+                tmp_link = self.path / f".current-{new.name}"
+                tmp_link.symlink_to(new.name)
+                os.replace(tmp_link, link)  # the switch
+                _fsync_dir(self.path)
+            except BaseException:
+                (self.path / f".current-{new.name}").unlink(missing_ok=True)
+                shutil.rmtree(new, ignore_errors=True)
+                raise
+            for old in self.path.glob(_STORE_LOAD_PREFIX + "*"):
+                if old.name not in (new.name, previous):  # readers may still be on it
+                    shutil.rmtree(old, ignore_errors=True)
+        finally:
+            os.close(lock)
+        return count
 
     def graph(self) -> Graph:
         import pyoxigraph

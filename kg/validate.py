@@ -21,7 +21,9 @@ from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from . import text as textmod
+from .errors import KgError
 from .facts import Corpus
+from .files import UnreadableInput, read_regular
 from .paths import SHAPES
 from .store import Build
 from .vocab import KG, OA, load_ontology
@@ -73,10 +75,23 @@ def _freshness(build: Build, data_dir: Path, report: ValidationReport) -> None:
     report.checked["freshness"] = len(inputs)
     for rel, digest in sorted(inputs.items()):
         path = data_dir / rel
-        if not path.is_file():
+        if not path.exists():
             report.add("freshness", f"{rel}: used by the build but missing from {data_dir}")
-        elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            continue
+        try:
+            data = read_regular(path)
+        except UnreadableInput as exc:
+            report.add("freshness", f"{rel}: {exc.problem}")
+            continue
+        if hashlib.sha256(data).hexdigest() != digest:
             report.add("freshness", f"{rel}: changed since the build; run 'kg build'")
+    outputs: dict[str, str] = build.manifest.get("outputs", {})
+    report.checked["freshness"] += len(outputs)
+    for name in sorted(outputs):  # every output, not only the graph.nt just read
+        try:
+            build.output(name)
+        except KgError as exc:
+            report.add("freshness", f"{name}: {exc}")
 
 
 def _shapes(graph: Graph, shapes_path: Path, report: ValidationReport) -> None:
@@ -147,9 +162,9 @@ def _document_text(graph: Graph, doc: Node, data_dir: Path,
         return None
     path = data_dir / str(rel)
     try:
-        raw = path.read_bytes()
-    except OSError:
-        report.add("grounding", f"{_short(graph, doc)}: source file {path} not found")
+        raw = read_regular(path)
+    except UnreadableInput as exc:
+        report.add("grounding", f"{_short(graph, doc)}: source file {exc}")
         return None
     if hashlib.sha256(raw).hexdigest() != str(digest):
         report.add("grounding", f"{_short(graph, doc)}: {rel} has changed: its SHA-256 is no "

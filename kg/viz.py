@@ -41,6 +41,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import DataError, UsageError, display_path
+from .files import MAX_INPUT_BYTES, read_regular
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -147,18 +148,16 @@ def read_graph(source: str | Path, fmt: str | None = None, *,
             import sys
 
             stream = sys.stdin.buffer
-        data = stream.read()
+        try:
+            data = stream.read(MAX_INPUT_BYTES + 1)
+        except OSError as exc:
+            raise DataError(f"{name}: cannot read ({exc.strerror})") from None
+        if len(data) > MAX_INPUT_BYTES:
+            raise DataError(f"{name}: larger than {MAX_INPUT_BYTES // 1024**2} MiB")
     else:
         path = Path(source)
         name = display_path(path)
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise DataError(f"{name}: no such file") from None
-        except IsADirectoryError:
-            raise DataError(f"{name}: is a directory, not an RDF file") from None
-        except OSError as exc:
-            raise DataError(f"{name}: cannot read ({exc.strerror})") from None
+        data = read_regular(path)
     parser = INPUT_FORMATS[fmt] if fmt else _guess_format(str(source), data)
 
     from rdflib import Graph

@@ -13,6 +13,7 @@ from pathlib import Path
 from rdflib import OWL, RDF, RDFS, Graph, Namespace, URIRef
 
 from .errors import DataError, first_line
+from .files import read_regular
 from .prefixes import NAMESPACES
 
 KG = Namespace(NAMESPACES["kg"])
@@ -74,11 +75,10 @@ def bind_prefixes(graph: Graph) -> Graph:
 
 def load_ontology(path: Path) -> Graph:
     """Parse ``ontology.ttl``; a syntax error becomes a one-line DataError."""
+    data = read_regular(path)  # a regular file under the size cap, or one line
     graph = Graph()
     try:
-        graph.parse(path, format="turtle")
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
+        graph.parse(data=data, format="turtle", publicID=Path(path).absolute().as_uri())
     except Exception as exc:  # rdflib raises many parser exception types
         raise DataError(f"{path}: not valid Turtle: {first_line(exc)}") from None
     return graph

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -22,7 +23,15 @@ from .conftest import DATA, REPO
 
 
 def test_build_writes_the_three_files(build_dir: Path) -> None:
-    assert sorted(p.name for p in build_dir.iterdir()) == [GRAPH_NT, GRAPH_TTL, MANIFEST]
+    """Beside them: the lock and the committed copies, named by their SHA-256."""
+    assert sorted(p.name for p in build_dir.iterdir()) == [".lock", ".objects", GRAPH_NT,
+                                                           GRAPH_TTL, MANIFEST]
+    outputs = json.loads((build_dir / MANIFEST).read_text())["outputs"]
+    assert sorted(p.name for p in (build_dir / ".objects").iterdir()) == sorted(
+        outputs[name] + Path(name).suffix for name in (GRAPH_NT, GRAPH_TTL))
+    for name in (GRAPH_NT, GRAPH_TTL):
+        assert (build_dir / name).samefile(build_dir / ".objects" /
+                                           (outputs[name] + Path(name).suffix))
 
 
 def test_turtle_and_ntriples_hold_the_same_graph(build_dir: Path, graph: Graph) -> None:
@@ -105,12 +114,12 @@ def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
 def test_failed_build_leaves_the_previous_build(tmp_path: Path, data_copy: Path) -> None:
     out = tmp_path / "build"
     kg.build_graph(data_copy, out)
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     facts = data_copy / "facts" / "leg-cramps.yaml"
     facts.write_text(facts.read_text().replace("quote: tooth decay\n", "quote: no such\n"))
     with pytest.raises(FactsError):
         kg.build_graph(data_copy, out)
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
 def test_build_never_modifies_sources(tmp_path: Path, data_copy: Path) -> None:

@@ -225,3 +225,28 @@ def test_parallel_read_reports_the_first_error_in_file_order(
         load(data_copy)
     assert info.value.path.name == "leg-cramps-3.yaml"
     assert "'tooth decayed' not found" in info.value.problem
+
+
+@pytest.mark.parametrize("char", ["\\0", "\\x1b", "\\x7f", "\\x85", "\\x9b", "\\r"])
+@pytest.mark.parametrize("old,new", [
+    ("    label: leg cramp\n", '    label: "leg{c} cramp"\n'),
+    ("  title: Cramps in the legs\n", '  title: "Cramps{c} in the legs"\n'),
+    ("      text: An involuntary contraction", '      text: "An{c} involuntary" #'),
+    ("""    note: '"weak and strong" renders""", '''    note: "weak{c}" #'''),
+])
+def test_control_characters_in_text_fields_are_refused(data_copy: Path, char: str, old: str,
+                                                       new: str) -> None:
+    line = edit(data_copy, old, new.format(c=char))
+    error = error_of(data_copy)
+    assert error.line == line and "control character" in error.problem
+
+
+def test_a_raw_nul_byte_is_one_line_with_its_line(data_copy: Path) -> None:
+    line = edit(data_copy, "    label: leg cramp\n", "    label: leg\0 cramp\n")
+    error = error_of(data_copy)
+    assert error.line == line and "control character" in error.problem
+
+
+def test_tabs_and_newlines_stay_allowed_in_notes(data_copy: Path) -> None:
+    edit(data_copy, """    note: '"weak and strong" renders""", """    note: "a\\tb\\nc" #""")
+    load(data_copy)
