@@ -12,7 +12,6 @@ the output is sorted, so the same inputs give byte-identical files.
 
 from __future__ import annotations
 
-import fcntl
 import gc
 import hashlib
 import json
@@ -34,7 +33,7 @@ from . import ntriples as nt
 from .describe import DATASET_FILE, description, load_dataset_info
 from .errors import DataError, UsageError
 from .facts import Corpus, Document, Quote, load_corpus
-from .files import read_regular
+from .files import exclusive_lock, fsync_dir, read_regular
 from .mappings import MAPPINGS, load_mappings
 from .paths import GRAPH_NT, GRAPH_TTL, LOCK, MANIFEST, OBJECTS, ONTOLOGY, check_data_dir
 from .vocab import KG, KGD, KGR, OA, PREFIXES, QUALIFIERS, bind_prefixes, load_ontology, vocabulary
@@ -333,7 +332,7 @@ def commit(build_dir: Path, outputs: dict[str, bytes], manifest: dict[str, objec
     body = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
     digests = {name: _sha256(data) for name, data in outputs.items()}
     objects = build_dir / OBJECTS
-    with build_lock(build_dir):
+    with exclusive_lock(build_dir / LOCK):  # builds wait for each other
         previous = _previous_outputs(build_dir)
         try:
             staging = Path(tempfile.mkdtemp(dir=build_dir, prefix=".new-"))
@@ -347,7 +346,7 @@ def commit(build_dir: Path, outputs: dict[str, bytes], manifest: dict[str, objec
                 objects.mkdir(exist_ok=True)
                 for name in outputs:
                     os.replace(staging / name, objects / object_name(name, digests[name]))
-                _fsync_dir(objects)
+                fsync_dir(objects)
                 _write_synced(staging / MANIFEST, body)
                 os.replace(staging / MANIFEST, build_dir / MANIFEST)  # the commit
             except OSError as exc:
@@ -355,12 +354,12 @@ def commit(build_dir: Path, outputs: dict[str, bytes], manifest: dict[str, objec
                                 f"({exc.strerror or exc}); the previous build is "
                                 "unchanged") from None
             try:
-                _fsync_dir(build_dir)
+                fsync_dir(build_dir)
                 for name in outputs:  # the plain names, for people and other tools
                     link = staging / name
                     os.link(objects / object_name(name, digests[name]), link)
                     os.replace(link, build_dir / name)
-                _fsync_dir(build_dir)
+                fsync_dir(build_dir)
                 keep = {object_name(n, d) for n, d in (*digests.items(), *previous.items())}
                 for old in objects.iterdir():
                     if old.name not in keep:
@@ -376,17 +375,6 @@ def commit(build_dir: Path, outputs: dict[str, bytes], manifest: dict[str, objec
 def object_name(name: str, digest: str) -> str:
     """The name under ``.objects`` of the output ``name`` with SHA-256 ``digest``."""
     return f"{digest}{Path(name).suffix}"
-
-
-@contextmanager
-def build_lock(build_dir: Path) -> Iterator[None]:
-    """Hold the exclusive lock of ``build_dir`` (builds wait for each other)."""
-    fd = os.open(build_dir / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # releases the lock
 
 
 def _previous_outputs(build_dir: Path) -> dict[str, str]:
@@ -405,14 +393,6 @@ def _write_synced(path: Path, data: bytes) -> None:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @contextmanager

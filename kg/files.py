@@ -11,12 +11,14 @@ and never over kg's own inputs or the build's files.
 from __future__ import annotations
 
 import errno
+import fcntl
 import io
 import os
 import stat
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import DataError, KgError, UsageError, display_path
@@ -111,7 +113,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         path = Path(os.path.realpath(path))
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give what open() would
+        os.fchmod(fd, 0o666 & ~umask())  # mkstemp makes 0600; give what open() would
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -122,10 +124,32 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def _umask() -> int:
+def umask() -> int:
+    """This process's file mode creation mask (read without changing it)."""
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def fsync_dir(path: Path) -> None:
+    """Flush the directory ``path`` itself, so that renames into it survive a crash."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def exclusive_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on the file ``path`` (made if missing): whoever holds
+    it next waits until this one is done."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 class ClosedStdout(io.TextIOBase):

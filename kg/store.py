@@ -120,14 +120,6 @@ class Build:
         return MemoryBackend(self)
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -281,25 +273,22 @@ class OxigraphBackend(_EngineBackend):
         """Replace the store's content with the N-Triples file ``nt_path``: load it into
         a new directory, then switch ``current`` to it atomically (under a lock, so two
         loads serialise); the loads before the previous one are removed."""
-        import fcntl
         import shutil
         import tempfile
 
         import pyoxigraph
 
+        from .files import exclusive_lock, fsync_dir, umask
+
         if not self._writable:
             raise UsageError(f"the Oxigraph store in {self.path} is open read-only")
         self._store = None  # a reader opened here sees the new load once it is current
-        lock = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with exclusive_lock(self.path / ".lock"):  # loads wait for each other
             link = self.path / STORE_CURRENT
             previous = os.readlink(link) if link.is_symlink() else None
             new = Path(tempfile.mkdtemp(dir=self.path, prefix=_STORE_LOAD_PREFIX))
             try:
-                mask = os.umask(0)
-                os.umask(mask)
-                os.chmod(new, 0o777 & ~mask)  # mkdtemp makes 0700; give what mkdir would
+                os.chmod(new, 0o777 & ~umask())  # mkdtemp makes 0700; give what mkdir would
                 store = pyoxigraph.Store(str(new))
                 store.bulk_load(path=str(nt_path), format=pyoxigraph.RdfFormat.N_TRIPLES)
                 store.optimize()
@@ -309,7 +298,7 @@ class OxigraphBackend(_EngineBackend):
                 tmp_link = self.path / f".current-{new.name}"
                 tmp_link.symlink_to(new.name)
                 os.replace(tmp_link, link)  # the switch
-                _fsync_dir(self.path)
+                fsync_dir(self.path)
             except BaseException:
                 (self.path / f".current-{new.name}").unlink(missing_ok=True)
                 shutil.rmtree(new, ignore_errors=True)
@@ -317,8 +306,6 @@ class OxigraphBackend(_EngineBackend):
             for old in self.path.glob(_STORE_LOAD_PREFIX + "*"):
                 if old.name not in (new.name, previous):  # readers may still be on it
                     shutil.rmtree(old, ignore_errors=True)
-        finally:
-            os.close(lock)
         return count
 
     def graph(self) -> Graph:
