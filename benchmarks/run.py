@@ -48,6 +48,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from common import command_line, cpu_model
+
 REPO = Path(__file__).resolve().parent.parent
 SYNTH = REPO / "benchmarks" / "synth.py"
 DEFAULT_OUT = REPO / "benchmarks" / "RESULTS.md"
@@ -801,13 +803,7 @@ def machine() -> list[str]:
         for line in meminfo.read_text().splitlines():
             if line.startswith("MemTotal:"):
                 ram = f"{int(line.split()[1]) * 1024 / 1e9:.1f} GB"
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+    cpu = cpu_model()
 
     def version(name: str) -> str:
         try:
@@ -1035,17 +1031,6 @@ def report(args: argparse.Namespace, command: str, started: datetime, seconds: f
 # --------------------------------------------------------------------------- main
 
 
-def command_line(argv: Sequence[str]) -> str:
-    def rel(path: str) -> str:
-        p = Path(path)
-        try:
-            return str(p.relative_to(Path.cwd()))
-        except ValueError:
-            return str(p)
-
-    return shlex.join([rel(sys.executable), rel(str(Path(__file__).resolve())), *argv])
-
-
 def serve_load_block(out: Path) -> str:
     """The block ``benchmarks/serve_load.py --write`` put into the report being replaced
     (between its markers, kept at the end of the new one); "" if there is none."""
@@ -1088,7 +1073,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args.work = args.work.resolve()
     args.work.mkdir(parents=True, exist_ok=True)
     out: Path = args.out
-    command = command_line(argv)
+    command = command_line(__file__, argv)
     started = datetime.now(UTC)
     log(f"kg benchmarks: sizes {' '.join(map(str, args.sizes))}, {args.runs} runs, work "
         f"{args.work}")

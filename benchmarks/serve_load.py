@@ -62,7 +62,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
+
+from common import command_line, cpu_model
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "RESULTS.md"
@@ -190,7 +192,27 @@ def _pss(pid: int) -> int | None:
     return int(found[1]) * 1024 if found else None
 
 
-class Sampler:
+class Poller:
+    """A thread that runs ``_run`` (which polls until ``_stop`` is set) for as long as
+    a ``with`` block lasts."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class Sampler(Poller):
     """Samples a process tree's memory every SAMPLE_EVERY seconds in a thread, keeps the
     peak, and kills the tree (it is ours) if its summed RSS passes ``cap`` bytes."""
 
@@ -200,16 +222,7 @@ class Sampler:
         self.peak_pss = 0
         self.samples = 0
         self.capped = False
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> Sampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(5)
+        super().__init__()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -242,23 +255,14 @@ def established(port: int) -> int:
     return n
 
 
-class ConnectionCounter:
+class ConnectionCounter(Poller):
     """The most connections a server's port held ESTABLISHED at once, sampled every
     0.2 s in a thread while a run lasts."""
 
     def __init__(self, port: int) -> None:
         self.port = port
         self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> ConnectionCounter:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(5)
+        super().__init__()
 
     def _run(self) -> None:
         while not self._stop.wait(0.2):
@@ -930,13 +934,7 @@ def version_of(cmd: list[str]) -> str:
 
 
 def machine(oxigraph: str, wrk: str | None) -> list[str]:
-    cpu = platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+    cpu = cpu_model()
     ram = "?"
     for line in Path("/proc/meminfo").read_text().splitlines():
         if line.startswith("MemTotal:"):
@@ -952,16 +950,6 @@ def machine(oxigraph: str, wrk: str | None) -> list[str]:
         f"{version_of([oxigraph, '--version'])}"
         + (f"; {version_of([wrk, '-v']).split(' Copyright')[0]}" if wrk else ""),
     ]
-
-
-def command_line(argv: Sequence[str]) -> str:
-    def rel(path: str) -> str:
-        try:
-            return str(Path(path).relative_to(Path.cwd()))
-        except ValueError:
-            return path
-
-    return shlex.join([rel(sys.executable), rel(str(Path(__file__).resolve())), *argv])
 
 
 @dataclass
@@ -1290,7 +1278,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     started = datetime.now(UTC)
     load_at_start = loadavg()
-    command = command_line(argv)
+    command = command_line(__file__, argv)
     servers: list[Server] = []
     with sigterm_as_interrupt(), tempfile.TemporaryDirectory(prefix="kg-serve-load-") as t:
         tmp = Path(t)

@@ -21,13 +21,18 @@ LATENCY = re.compile(r"^[\d,]+(\.\d+)? (ms|s)$")
 
 
 def _module(path: Path) -> ModuleType:
-    """A benchmark script as a module (registered: its dataclasses look themselves up)."""
+    """A benchmark script as a module (registered: its dataclasses look themselves up),
+    imported as running it would: its own directory first on ``sys.path``."""
     name = f"_bench_{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(path.parent))
     return module
 
 
