@@ -339,15 +339,10 @@ class Worker:
         self._pid: int | None = None
 
     def _start(self) -> socket.socket:
-        from .sandbox import required
+        from .sandbox import check_platform, required
 
         if required():  # fail here, with the reason, rather than in the child
-            from .sandbox import SandboxUnavailable
-
-            if not sys.platform.startswith("linux"):
-                raise SandboxUnavailable(
-                    f"kg's query sandbox needs Linux (this is {sys.platform}); set "
-                    "KG_SANDBOX=off to run queries without it")
+            check_platform()
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         sys.stdout.flush()
         sys.stderr.flush()

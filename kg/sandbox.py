@@ -44,12 +44,17 @@ def required() -> bool:
     return os.environ.get("KG_SANDBOX", "").lower() not in ("off", "0", "no", "false")
 
 
-def no_network() -> None:
-    """Install the seccomp filter that denies opening any socket, in this process and
-    every process it starts from now on."""
+def check_platform() -> None:
+    """Raise SandboxUnavailable, with what to do, where the sandbox cannot be had."""
     if not sys.platform.startswith("linux"):
         raise SandboxUnavailable(f"kg's query sandbox needs Linux (this is {sys.platform}); "
                                  "set KG_SANDBOX=off to run queries without it")
+
+
+def no_network() -> None:
+    """Install the seccomp filter that denies opening any socket, in this process and
+    every process it starts from now on."""
+    check_platform()
     try:
         import pyseccomp as seccomp
 
