@@ -86,6 +86,7 @@ class _T:
     label = nt.iri(str(RDFS.label))
     alt_label = nt.iri(str(SKOS.altLabel))
     definition = nt.iri(str(SKOS.definition))
+    related = nt.iri(str(SKOS.related))
     note = nt.iri(str(SKOS.editorialNote))
     negated = nt.iri(str(KG.negated))
     true = nt.boolean(True)
@@ -165,6 +166,8 @@ def corpus_lines(corpus: Corpus) -> Iterator[str]:
         yield line(e, t.label, _en(entity.label))
         for alt in entity.alt:
             yield line(e, t.alt_label, _en(alt))
+        for other in entity.related:
+            yield line(e, t.related, nt.iri(str(entity_iri(other))))
         if entity.definition:
             d = entity.definition
             yield line(e, t.definition, _en(d.text))

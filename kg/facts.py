@@ -79,6 +79,9 @@ class Entity:
     definition: Definition | None
     file: Path
     line: int
+    #: ids of entities the curator relates to this one (skos:related), such as two
+    #: conditions the text names with one word
+    related: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -375,7 +378,7 @@ class _Reader:
     def read_entity(self, m: _Map) -> Entity:
         eid = m["x-id"]
         what = f"entity {eid!r}"
-        self.check_unknown(m, ("type", "label", "alt", "definition", "x-id"), what)
+        self.check_unknown(m, ("type", "label", "alt", "definition", "related", "x-id"), what)
         types = self.strings(m, "type", what) or self._missing(m, "type", what)
         for t in types:
             if t not in self.vocab.classes:
@@ -394,9 +397,13 @@ class _Reader:
             definition = Definition(text=self.field(dmap, "text", str, f"{what}: definition"),
                                     document=self.document.id,
                                     quotes=self.quotes(dmap, f"{what}: definition"))
+        related = self.strings(m, "related", what)
+        if eid in related:
+            raise self.fail(m.lines["related"], f"{what}: related to itself")
         return Entity(id=eid, types=tuple(sorted(set(types))),
                       label=self.field(m, "label", str, what), alt=tuple(sorted(set(alt))),
-                      definition=definition, file=self.path, line=m.lines.get("type", m.line))
+                      definition=definition, file=self.path, line=m.lines.get("type", m.line),
+                      related=tuple(sorted(set(related))))
 
     def read_unannotated(self, top: _Map) -> tuple[tuple[tuple[int, int], str], ...]:
         items = self.field(top, "unannotated", list, "the file", required=False) or []
@@ -446,6 +453,7 @@ def load_corpus(data_dir: Path, vocab: Vocabulary,
         inputs += [path, (data_dir / document.source)]
         for entity in result.entities:
             entities[entity.id] = _merge_entity(entities.get(entity.id), entity)
+            references += [(path, entity.line, r, "related entity") for r in entity.related]
         for fact in result.facts:
             key = (fact.document, fact.id)
             if key in facts:
@@ -528,7 +536,8 @@ def _merge_entity(old: Entity | None, new: Entity) -> Entity:
         raise FactsError(new.file, new.line, f"entity {new.id!r}: a second, different "
                          f"definition (the first is in {old.file.name})")
     return replace(old, alt=tuple(sorted(set(old.alt) | set(new.alt))),
-                   definition=old.definition or new.definition)
+                   definition=old.definition or new.definition,
+                   related=tuple(sorted(set(old.related) | set(new.related))))
 
 
 def _check_types(fact: Fact, entities: dict[str, Entity], vocab: Vocabulary) -> None:

@@ -34,6 +34,7 @@ QUALIFIERS: dict[str, URIRef] = {
     "context": KG.context,
     "severity": KG.severity,
     "frequency": KG.frequency,
+    "salience": KG.salience,
 }
 
 

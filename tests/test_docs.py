@@ -40,4 +40,4 @@ def test_readme_python_example_runs(tmp_path, monkeypatch, capsys) -> None:  # t
     exec(compile(block.group(1), "README.md", "exec"), {})
     out = capsys.readouterr().out
     assert "'causes':" in out
-    assert "magnesium deficiency" in out and "epilepsy" in out
+    assert "magnesium deficiency" in out and "thyroid disease" in out

@@ -71,7 +71,8 @@ def test_causes_is_the_inverse_of_has_cause(onto: Graph) -> None:
 
 def test_vocabulary_knows_qualifiers_and_subclasses(onto: Graph) -> None:
     vocab = vocabulary(onto)
-    assert set(vocab.qualifiers) == {"population", "context", "severity", "frequency"}
+    assert set(vocab.qualifiers) == {"population", "context", "severity", "frequency",
+                                     "salience"}
     assert vocab.is_a(("Trimester",), "Context")
     assert vocab.is_a(("NutrientDeficiency",), "HealthProblem")
     assert not vocab.is_a(("Population",), "HealthProblem")

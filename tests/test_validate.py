@@ -61,7 +61,7 @@ def test_shapes_catch_an_untyped_entity(build_dir: Path) -> None:
 
 def test_shapes_catch_a_fact_without_evidence(build_dir: Path) -> None:
     b = _fresh(build_dir)
-    st = URIRef("https://w3id.org/health-kg/doc/leg-cramps/fact/epilepsy-causes-cramps")
+    st = URIRef("https://w3id.org/health-kg/doc/leg-cramps/fact/thyroid-disease-causes-cramps")
     b.graph.remove((st, URIRef("http://www.w3.org/ns/prov#wasDerivedFrom"), None))
     problems = kg.validate_build(b, DATA).problems["shapes"]
     assert any("every fact needs evidence" in p for p in problems)
@@ -69,7 +69,7 @@ def test_shapes_catch_a_fact_without_evidence(build_dir: Path) -> None:
 
 def test_shapes_catch_a_missing_truthy_triple(build_dir: Path) -> None:
     b = _fresh(build_dir)
-    b.graph.remove((KGR["epilepsy"], KG.causes, KGR["leg-cramp"]))
+    b.graph.remove((KGR["thyroid-disease"], KG.causes, KGR["leg-cramp"]))
     problems = kg.validate_build(b, DATA).problems["shapes"]
     assert any("truthy triple is missing" in p for p in problems)
 
@@ -84,12 +84,12 @@ def _position(b: Build, fact: str) -> URIRef:
 
 def test_grounding_catches_shifted_offsets(build_dir: Path) -> None:
     b = _fresh(build_dir)
-    pos = _position(b, "epilepsy-causes-cramps")
+    pos = _position(b, "thyroid-disease-causes-cramps")
     start = b.graph.value(pos, OA.start).toPython()  # type: ignore[union-attr]
     b.graph.set((pos, OA.start, Literal(start + 1, datatype=_INTEGER)))
     problems = kg.validate_build(b, DATA, shapes=False).problems["grounding"]
     assert len(problems) == 1
-    assert "not the quote" in problems[0] and "epilepsy-causes-cramps" in problems[0]
+    assert "not the quote" in problems[0] and "thyroid-disease-causes-cramps" in problems[0]
 
 
 def test_grounding_catches_a_changed_source(build_dir: Path, data_copy: Path) -> None:
@@ -105,7 +105,7 @@ def test_coverage_catches_a_sentence_without_facts(data_copy: Path, tmp_path: Pa
     facts = data_copy / "facts" / "leg-cramps.yaml"
     text = facts.read_text()
     start = text.index("  - id: flat-feet-in-children\n")
-    end = text.index("  - id: ointment-for-children\n")
+    end = text.index("  - id: ointment-relieves-pain\n")
     facts.write_text(text[:start] + text[end:])
     kg.build_graph(data_copy, tmp_path / "b")
     report = kg.validate_build(load_build(tmp_path / "b"), data_copy, _corpus(data_copy),
@@ -130,7 +130,7 @@ def test_a_negated_fact_may_sit_beside_an_affirmed_one(build_dir: Path) -> None:
     negated statement alone must not leave one."""
     b = _fresh(build_dir)
     g = b.graph
-    st = URIRef("https://w3id.org/health-kg/doc/leg-cramps/fact/epilepsy-causes-cramps")
+    st = URIRef("https://w3id.org/health-kg/doc/leg-cramps/fact/thyroid-disease-causes-cramps")
     denial = URIRef(str(st) + "-denied")
     for p, o in g.predicate_objects(st):
         g.add((denial, p, o))
