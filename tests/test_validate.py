@@ -139,3 +139,14 @@ def test_a_negated_fact_may_sit_beside_an_affirmed_one(build_dir: Path) -> None:
     g.remove((st, None, None))  # now only the denial is left, beside the truthy triple
     problems = kg.validate_build(b, DATA).problems["shapes"]
     assert any("present although every statement of it is negated" in p for p in problems)
+
+
+def test_shapes_check_the_salience_qualifier(build_dir: Path) -> None:
+    b = _fresh(build_dir)
+    st = URIRef("https://w3id.org/health-kg/doc/leg-cramps/fact/magnesium-deficiency-main-cause")
+    assert (st, KG.salience, KGR["main-cause"]) in b.graph
+    assert "shapes" not in kg.validate_build(b, DATA).problems
+    b.graph.add((st, KG.salience, KGR["leg-cramp"]))
+    problems = kg.validate_build(b, DATA).problems["shapes"]
+    assert problems == ["kg:salience: kgr:leg-cramp is used as object of kg:salience but is "
+                        "not a kg:Salience"]
