@@ -3,13 +3,17 @@
 The public API (names load lazily, so ``import kg`` is cheap)::
 
     import kg
-    kg.build_graph(Path("data"), Path("build"))   # facts + sources + ontology -> build/
-    built = kg.load(Path("build"))                # built.graph is an rdflib.Graph
+    kg.build_graph()                              # the shipped data -> ./build (or args)
+    built = kg.load()                             # ./build; built.graph is an rdflib.Graph
     report = kg.validate_build(built, Path("data"))  # shapes, grounding, freshness
     counts = kg.graph_stats(built.graph)          # counts by class, relation, population
     data = kg.serialize(built.graph, "jsonld")    # bytes in any format of kg.FORMATS
     html = kg.render_html(built.graph)            # the interactive page, one offline file
     rows = built.query("causes-for-population", population="kgr:children")  # named SPARQL
+    rows.to_dataframe()                           # pandas, IRIs as CURIEs
+    part = kg.select(built, around="leg cramp")   # a subgraph, by name
+    g = kg.to_networkx(part)                      # networkx.MultiDiGraph
+    kg.show(part)                                 # the interactive graph, inline in Jupyter
 
 Function names differ from the module names (kg.build is the module) on purpose.
 """
@@ -22,11 +26,15 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "build_graph": ("kg.build", "build"),
+    "build_graph": ("kg.api", "build_graph"),
     "BuildResult": ("kg.build", "BuildResult"),
-    "load": ("kg.store", "load_build"),
+    "load": ("kg.api", "load"),
+    "select": ("kg.api", "select"),
+    "to_networkx": ("kg.api", "to_networkx"),
+    "show": ("kg.notebook", "show"),
+    "Subgraph": ("kg.notebook", "Subgraph"),
     "Build": ("kg.store", "Build"),
-    "validate_build": ("kg.validate", "validate"),
+    "validate_build": ("kg.api", "validate_build"),
     "ValidationReport": ("kg.validate", "ValidationReport"),
     "graph_stats": ("kg.stats", "stats"),
     "serialize": ("kg.export", "export"),
@@ -57,6 +65,7 @@ __all__ = [
     "QueryError",
     "QueryRefused",
     "QueryResult",
+    "Subgraph",
     "UsageError",
     "ValidationFailed",
     "ValidationReport",
@@ -68,13 +77,16 @@ __all__ = [
     "load_queries",
     "render_html",
     "run_query",
+    "select",
     "serialize",
+    "show",
+    "to_networkx",
     "validate_build",
 ]
 
 if TYPE_CHECKING:
+    from .api import build_graph, load, select, to_networkx, validate_build
     from .build import BuildResult
-    from .build import build as build_graph
     from .errors import (
         BuildNotFoundError,
         DataError,
@@ -88,13 +100,12 @@ if TYPE_CHECKING:
     from .export import FORMATS
     from .export import export as serialize
     from .facts import load_corpus
+    from .notebook import Subgraph, show
     from .queries import QueryResult, load_queries
     from .queries import run as run_query
     from .stats import stats as graph_stats
     from .store import Build
-    from .store import load_build as load
     from .validate import ValidationReport
-    from .validate import validate as validate_build
     from .viz import render_html
 
 

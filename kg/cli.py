@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from . import __version__
+from .completion import complete_entities, complete_queries
 from .errors import KgError, UsageError, ValidationFailed, display_path
 from .export import FORMATS
 from .results import GRAPH_FORMATS, RESULT_FORMATS
@@ -213,17 +214,17 @@ def selection_options(func: F) -> F:
     """Add the node-selection options shared by 'kg export' and 'kg viz'; the command
     receives them as one ``selection`` argument (a :class:`kg.subgraph.Selection`)."""
 
-    @click.option("--around", metavar="NODE",
+    @click.option("--around", metavar="NODE", shell_complete=complete_entities,
                   help="Keep the neighbourhood of NODE (an IRI, CURIE, id, label or "
                        "alternative label, any case).")
     @click.option("--depth", type=click.IntRange(min=0), default=1, show_default=True,
                   help="How many fact-steps --around reaches.")
-    @click.option("--population", metavar="NODE",
+    @click.option("--population", metavar="NODE", shell_complete=complete_entities,
                   help="Keep the facts that concern this population: those stated for it "
                        "and those stated for no population in particular.")
     @click.option("--relation", "relations", metavar="NAME", multiple=True,
                   help="Keep only this relation (e.g. causes, hasSymptom); repeatable.")
-    @click.option("--path", nargs=2, metavar="A B",
+    @click.option("--path", nargs=2, metavar="A B", shell_complete=complete_entities,
                   help="Keep the shortest paths from A to B (e.g. diuretics 'leg cramp').")
     @click.option("--undirected", is_flag=True,
                   help="Let --path follow relations in either direction.")
@@ -406,7 +407,8 @@ def queries_command(settings: Settings, fmt: str, queries_dir: Path | None) -> N
 
 
 @cli.command("query")
-@click.argument("query", required=False, metavar="[NAME|FILE.rq]")
+@click.argument("query", required=False, metavar="[NAME|FILE.rq]",
+                shell_complete=complete_queries)
 @click.option("-e", "--expression", "text", metavar="SPARQL",
               help="Run this query text instead of a named query or a file.")
 @click.option("-p", "--param", "params", type=(str, str), multiple=True, metavar="NAME VALUE",

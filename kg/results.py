@@ -69,6 +69,19 @@ class QueryResult:
             return self.boolean
         return bool(self.solutions) or bool(self.graph is not None and len(self.graph))
 
+    def to_dataframe(self, *, curies: bool = True) -> Any:
+        """The result as a pandas DataFrame (pandas is optional: ``kg[notebook]``): one
+        column per variable (subject, predicate, object for a graph), IRIs as CURIEs
+        with kg's prefixes (``curies=False``: full IRIs), literals as Python values."""
+        from .notebook import to_dataframe
+
+        return to_dataframe(self, curies=curies)
+
+    def _repr_html_(self) -> str:
+        from .notebook import result_html
+
+        return result_html(self)
+
     def records(self) -> list[dict[str, Any]]:
         """The rows as plain Python values (IRIs as strings, literals as int, str,
         date...), e.g. for ``pandas.DataFrame(result.records())``."""

@@ -79,6 +79,11 @@ class Build:
         self.output(name)  # raises the error that says what is wrong
         return self.path / name
 
+    def _repr_html_(self) -> str:
+        from .notebook import build_html
+
+        return build_html(self)
+
     @functools.cached_property
     def graph(self) -> Graph:
         """The graph as an rdflib graph, with kg's prefixes bound."""
