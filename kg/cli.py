@@ -251,20 +251,20 @@ def selection_options(func: F) -> F:
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="ttl",
-              show_default=True,
-              help="Output format. " + "; ".join(f"{f.name}: {f.description}"
-                                                 for f in FORMATS.values()) + ".")
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)),
+              help="Output format [default: from the extension of -o, else ttl]. "
+                   + "; ".join(f"{f.name}: {f.description}" for f in FORMATS.values()) + ".")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="Write to FILE (atomically) instead of standard output; a directory for "
-                   "kgx.")
+              help="Write to FILE (atomically) instead of standard output; its extension "
+                   "chooses the format when --format is absent; a directory for kgx and "
+                   "neo4j.")
 @click.option("--no-provenance", is_flag=True,
               help="RDF formats: leave out statement, evidence and document nodes.")
 @selection_options
 @backend_options
 @pass_settings
 @_errors
-def export(settings: Settings, fmt: str, output: Path | None, no_provenance: bool,
+def export(settings: Settings, fmt: str | None, output: Path | None, no_provenance: bool,
            selection: Any, store: str | None, endpoint: str | None) -> None:
     """Export the graph, or the part the selection options pick, in a format other
     tools read.
@@ -275,20 +275,22 @@ def export(settings: Settings, fmt: str, output: Path | None, no_provenance: boo
 
     \b
     Examples:
-      kg export --population children --format graphml -o children.graphml
+      kg export --population children -o children.graphml
       kg export --around eclampsia --depth 2 --format ttl
-      kg export --path diuretics "leg cramp" --format csv
+      kg export --path diuretics "leg cramp" -o diuretics.csv
+      kg export --format neo4j -o neo4j-import/
     """
-    from .export import export_files, save
+    from .export import choose_format, save
     from .store import open_backend
     from .subgraph import select_on
 
+    chosen = choose_format(fmt, output)
     backend = open_backend(settings.build_path, store=store, endpoint=endpoint)
     try:
         graph = select_on(backend, selection, provenance=not no_provenance)
     finally:
         backend.close()
-    written = save(export_files(graph, fmt), output, FORMATS[fmt], settings.protected())
+    written = save(chosen.write_files(graph), output, chosen, settings.protected())
     for path in written:
         click.echo(f"wrote {display_path(path)}", err=True)
 
