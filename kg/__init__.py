@@ -30,6 +30,7 @@ _EXPORTS = {
     "BuildResult": ("kg.build", "BuildResult"),
     "load": ("kg.api", "load"),
     "select": ("kg.api", "select"),
+    "INFERRED_GRAPH": ("kg.infer", "INFERRED_GRAPH"),
     "to_networkx": ("kg.api", "to_networkx"),
     "show": ("kg.notebook", "show"),
     "Subgraph": ("kg.notebook", "Subgraph"),
@@ -61,6 +62,7 @@ __all__ = [
     "BuildResult",
     "DataError",
     "FactsError",
+    "INFERRED_GRAPH",
     "KgError",
     "QueryError",
     "QueryRefused",
@@ -100,6 +102,7 @@ if TYPE_CHECKING:
     from .export import FORMATS
     from .export import export as serialize
     from .facts import load_corpus
+    from .infer import INFERRED_GRAPH
     from .notebook import Subgraph, show
     from .queries import QueryResult, load_queries
     from .queries import run as run_query

@@ -34,6 +34,7 @@ from .describe import DATASET_FILE, description, load_dataset_info
 from .errors import DataError, UsageError
 from .facts import Corpus, Document, Quote, load_corpus
 from .files import exclusive_lock, fsync_dir, read_regular
+from .infer import INFERRED_GRAPH, INFERRED_NT, infer, reasoner
 from .mappings import MAPPINGS, load_mappings
 from .paths import GRAPH_NT, GRAPH_TTL, LOCK, MANIFEST, OBJECTS, ONTOLOGY, check_data_dir
 from .vocab import KG, KGD, KGR, OA, PREFIXES, QUALIFIERS, bind_prefixes, load_ontology, vocabulary
@@ -207,6 +208,9 @@ class BuildResult:
     facts: int
     seconds: float
     files: tuple[Path, ...]
+    #: triples in inferred.nt (see kg.infer), and the seconds their reasoning took
+    inferred: int = 0
+    inference_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -217,6 +221,8 @@ class Compiled:
     lines: list[str]  # sorted
     corpus: Corpus
     inputs: tuple[Path, ...]
+    #: the ontology as read (what kg.infer reasons with)
+    ontology: Graph | None = None
 
     def graph(self) -> Graph:
         """Parse the compiled graph into rdflib (slow for a large corpus)."""
@@ -249,7 +255,7 @@ def compile_data(data_dir: Path, progress: Callable[[int], None] | None = None) 
         lines.update(rdflib_lines(description(len(lines), info, corpus, mappings)))
     ordered = nt.sort_lines(lines)
     return Compiled(nt=nt.encode(ordered), lines=ordered, corpus=corpus,
-                    inputs=tuple(sorted(set(inputs))))
+                    inputs=tuple(sorted(set(inputs))), ontology=ontology)
 
 
 def compile_graph(data_dir: Path) -> tuple[Graph, Corpus]:
@@ -287,8 +293,11 @@ def serialize_ttl(ntriples: bytes | list[str]) -> bytes:
 
 def build(data_dir: Path, build_dir: Path,
           progress: Callable[[int], None] | None = None) -> BuildResult:
-    """Compile ``data_dir`` into ``build_dir``: graph.nt, graph.ttl and manifest.json.
+    """Compile ``data_dir`` into ``build_dir``: graph.nt, graph.ttl, inferred.nt and
+    manifest.json.
 
+    inferred.nt holds what the ontology entails about the facts (owlrl; see
+    :mod:`kg.infer`), never part of graph.nt: queries see it only with inference on.
     Everything is computed before anything is written, and the build is committed in
     one atomic step (see :func:`commit`), under a lock, so a failed or interrupted
     build leaves the previous build as it was, and two builds at once serialise.
@@ -298,6 +307,9 @@ def build(data_dir: Path, build_dir: Path,
     with _no_gc():
         compiled = compile_data(data_dir, progress)
         ttl = serialize_ttl(compiled.lines)
+        assert compiled.ontology is not None  # compile_data keeps it
+        inferred = infer(compiled.ontology, compiled.corpus, compiled.lines)
+        inferred_nt = inferred.nt
     corpus = compiled.corpus
     manifest = {
         "kg_version": __version__,
@@ -307,17 +319,23 @@ def build(data_dir: Path, build_dir: Path,
         "facts": len(corpus.facts),
         "inputs": {p.relative_to(data_dir).as_posix(): _sha256(read_regular(p))
                    for p in compiled.inputs},
-        "outputs": {GRAPH_NT: _sha256(compiled.nt), GRAPH_TTL: _sha256(ttl)},
+        "outputs": {GRAPH_NT: _sha256(compiled.nt), GRAPH_TTL: _sha256(ttl),
+                    INFERRED_NT: _sha256(inferred_nt)},
+        "inferred": {"triples": len(inferred.lines), "graph": INFERRED_GRAPH,
+                     "reasoner": reasoner(), "method": inferred.method},
     }
     try:
         build_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"--build-dir {build_dir}: cannot create it ({exc.strerror})") from None
-    commit(build_dir, {GRAPH_NT: compiled.nt, GRAPH_TTL: ttl}, manifest)
+    commit(build_dir, {GRAPH_NT: compiled.nt, GRAPH_TTL: ttl, INFERRED_NT: inferred_nt},
+           manifest)
     return BuildResult(build_dir=build_dir, triples=len(compiled.lines),
                        documents=len(corpus.documents), entities=len(corpus.entities),
                        facts=len(corpus.facts), seconds=time.perf_counter() - t0,
-                       files=tuple(build_dir / name for name in (GRAPH_NT, GRAPH_TTL, MANIFEST)))
+                       files=tuple(build_dir / name
+                                   for name in (GRAPH_NT, GRAPH_TTL, INFERRED_NT, MANIFEST)),
+                       inferred=len(inferred.lines), inference_seconds=inferred.seconds)
 
 
 def commit(build_dir: Path, outputs: dict[str, bytes], manifest: dict[str, object]) -> None:
@@ -327,10 +345,11 @@ def commit(build_dir: Path, outputs: dict[str, bytes], manifest: dict[str, objec
     a fresh directory ``build_dir/.new-*``, then moved to ``.objects/<sha256>.<ext>``
     (never changed once there). The manifest, which names every output by its SHA-256,
     is written last and renamed over the old one: that rename is the commit. Only then
-    are ``graph.nt`` and ``graph.ttl`` replaced (hard links to the objects); a reader
-    (:class:`kg.store.Build`) checks every output against the manifest and falls back
-    to the object, so it never sees a mix of two builds. A fault before the commit
-    leaves the previous build as it was; one after it leaves the new one whole.
+    are the plain names (``graph.nt``, ``graph.ttl``...) replaced (hard links to the
+    objects); a reader (:class:`kg.store.Build`) checks every output against the
+    manifest and falls back to the object, so it never sees a mix of two builds. A
+    fault before the commit leaves the previous build as it was; one after it leaves
+    the new one whole.
     """
     body = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
     digests = {name: _sha256(data) for name, data in outputs.items()}

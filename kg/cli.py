@@ -140,8 +140,9 @@ def build(settings: Settings) -> None:
     """Compile sources, facts and ontology into the graph.
 
     Writes graph.nt (sorted N-Triples), graph.ttl and manifest.json to the build
-    directory. The output is byte-identical for the same inputs, and a failed build
-    leaves the previous one in place.
+    directory, and inferred.nt: what the ontology entails about the facts (owlrl),
+    kept apart, for 'kg query --infer'. The output is byte-identical for the same
+    inputs, and a failed build leaves the previous one in place.
     """
     from .build import build as run_build
     from .facts import facts_files
@@ -155,8 +156,9 @@ def build(settings: Settings) -> None:
                                file=sys.stderr) as bar:
             result = run_build(data_dir, settings.build_path, progress=bar.update)
     click.echo(f"built {result.triples} triples ({result.facts} facts, {result.entities} "
-               f"entities, {result.documents} document(s)) in {result.seconds:.2f}s "
-               f"-> {display_path(result.build_dir)}/", err=True)
+               f"entities, {result.documents} document(s)) and inferred {result.inferred} "
+               f"(owlrl, {result.inference_seconds:.2f}s) in {result.seconds:.2f}s -> "
+               f"{display_path(result.build_dir)}/", err=True)
 
 
 @cli.command()
@@ -406,6 +408,9 @@ def queries_command(settings: Settings, fmt: str, queries_dir: Path | None) -> N
     for row in [("NAME", "FORM", "TITLE", "PARAMETERS"), *rows]:
         click.echo(("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=False))
                     + "  " + row[3]).rstrip())
+    from .infer import mode
+
+    click.echo(f"kg: 'kg query NAME' runs with {mode(False)}", err=True)
 
 
 @cli.command("query")
@@ -432,14 +437,18 @@ def queries_command(settings: Settings, fmt: str, queries_dir: Path | None) -> N
               metavar="MIB",
               help="Stop the query if it needs more than this much memory beyond the "
                    "loaded graph (0: no limit).")
+@click.option("--infer", is_flag=True,
+              help="Inference on: the query also sees what the ontology entails (kg:hasCause, "
+                   "schema.org and Wikidata properties, superclasses), inferred by 'kg build' "
+                   "and kept in GRAPH <https://w3id.org/health-kg/graph/inferred>.")
 @queries_option
 @backend_options
 @pass_settings
 @_errors
 def query_command(settings: Settings, query: str | None, text: str | None,
                   params: tuple[tuple[str, str], ...], fmt: str | None, max_rows: int | None,
-                  show: bool, timeout: float, memory: int, queries_dir: Path | None,
-                  store: str | None, endpoint: str | None) -> None:
+                  show: bool, timeout: float, memory: int, infer: bool,
+                  queries_dir: Path | None, store: str | None, endpoint: str | None) -> None:
     """Run a SPARQL query over the built graph: a named query (see 'kg queries'), a
     .rq file, or -e TEXT.
 
@@ -447,7 +456,8 @@ def query_command(settings: Settings, query: str | None, text: str | None,
     predeclared, and relative IRIs are read against kgr: (<leg-cramp>). Parameters
     are bound as RDF terms, never pasted into the text; SERVICE, FROM and updates are
     refused. The query runs in a process of its own with no network, stopped at
-    --timeout, at --memory, or at Ctrl-C.
+    --timeout, at --memory, or at Ctrl-C. It sees the asserted graph, and with
+    --infer the inferred triples too (standard error then says "inference: on").
 
     \b
     Examples:
@@ -455,6 +465,7 @@ def query_command(settings: Settings, query: str | None, text: str | None,
       kg query causes-for-population -p population kgr:children
       kg query evidence -p entity kgr:eclampsia --format json
       kg query -e 'SELECT ?label WHERE { kgr:leg-cramp skos:altLabel ?label }'
+      kg query -e 'SELECT ?cause WHERE { kgr:leg-cramp wdt:P828 ?cause }' --infer
     """
     import sys
 
@@ -477,7 +488,8 @@ def query_command(settings: Settings, query: str | None, text: str | None,
         return
     require_stdout()
     limits = Limits(timeout=timeout or None, memory=memory * 1024**2 or None)
-    backend = open_backend(settings.build_path, store=store, endpoint=endpoint, limits=limits)
+    backend = open_backend(settings.build_path, store=store, endpoint=endpoint, limits=limits,
+                           infer=infer)
     try:
         data, truncated = backend.write(checked_for(source, dict(params)), max_rows, fmt,
                                         terminal=sys.stdout is not None and sys.stdout.isatty())
@@ -486,6 +498,10 @@ def query_command(settings: Settings, query: str | None, text: str | None,
     write_stdout(data)
     if truncated:
         click.echo(f"kg: stopped at --max-rows {max_rows}", err=True)
+    if infer or (sys.stderr is not None and sys.stderr.isatty()):  # quiet in scripts when off
+        from .infer import mode
+
+        click.echo(f"kg: {mode(infer)}", err=True)
 
 
 @cli.command("serve")
@@ -510,12 +526,15 @@ def query_command(settings: Settings, query: str | None, text: str | None,
 @click.option("--cache", type=click.IntRange(min=0), default=64, show_default=True,
               metavar="MIB", help="Answers kept to answer the same query again (0: none).")
 @click.option("--quiet", is_flag=True, help="Log only problems, not every request.")
+@click.option("--infer", is_flag=True,
+              help="Inference on: queries also see what the ontology entails (as 'kg query "
+                   "--infer'); every answer says so in its X-Kg-Inference header.")
 @queries_option
 @pass_settings
 @_errors
 def serve_command(settings: Settings, host: str, port: int, timeout: float, max_rows: int,
                   workers: int | None, queue: int, memory: int, cache: int, quiet: bool,
-                  queries_dir: Path | None) -> None:
+                  infer: bool, queries_dir: Path | None) -> None:
     """Serve the graph as a read-only SPARQL 1.1 endpoint, with a page to query it.
 
     /sparql speaks the SPARQL 1.1 Protocol (GET, POST form, POST
@@ -548,14 +567,15 @@ def serve_command(settings: Settings, host: str, port: int, timeout: float, max_
     logger.addHandler(handler)
     logger.setLevel(logging.WARNING if quiet else logging.INFO)
     config = ServerConfig(host=host, port=port, timeout=timeout, max_rows=max_rows,
-                          queue=queue, memory=memory * 1024**2, cache_bytes=cache * 1024**2)
+                          queue=queue, memory=memory * 1024**2, cache_bytes=cache * 1024**2,
+                          infer=infer)
     if workers:
         config = replace(config, workers=workers)
     server = SparqlServer(built, named, config)
     click.echo(f"kg: SPARQL endpoint {server.url}sparql, page {server.url} "
                f"({built.manifest.get('triples', '?')} triples; {config.workers} workers, "
-               f"timeout {timeout:g} s, {memory:,} MiB a query, at most {max_rows} rows); "
-               "Ctrl-C stops", err=True)
+               f"timeout {timeout:g} s, {memory:,} MiB a query, at most {max_rows} rows; "
+               f"inference {'on' if infer else 'off'}); Ctrl-C stops", err=True)
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"Warning: listening on {host}: anyone who can reach this machine can "
                    "query the graph", err=True)
@@ -595,7 +615,8 @@ def load(settings: Settings, store: str | None, endpoint: str | None, batch: int
     total = int(built.manifest.get("triples", 0))
     t0 = time.perf_counter()
     if store:
-        loaded = OxigraphBackend(parse_store(store), create=True).load(source)
+        loaded = OxigraphBackend(parse_store(store), create=True).load(
+            source, inferred=built.inferred_path())
         where = store
     else:
         assert endpoint is not None

@@ -20,6 +20,11 @@ length-prefixed frames on a connected Unix socket, a JSON header, never pickle):
 * the endpoint starts a *zygote* (``python -m kg.engine``, a fresh single-threaded
   interpreter that loads the build once and confines itself) that forks a pool of
   workers sharing its pages (:mod:`kg.server`).
+
+A query runs on a :class:`Dataset`: the store, with inference on or off. Off, it sees
+the asserted graph alone (the store's default graph); on, the default graph merged
+with the named graph of inferred triples (:data:`kg.infer.INFERRED_GRAPH`), which
+``GRAPH`` still names apart.
 """
 
 from __future__ import annotations
@@ -37,7 +42,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .check import Checked
-from .errors import KgError, QueryError, first_line
+from .errors import DataError, KgError, QueryError, first_line
+from .infer import INFERRED_GRAPH
 from .results import QueryResult, graph_result, select_result
 
 if TYPE_CHECKING:
@@ -82,6 +88,45 @@ class Limits:
         cap = f" of {self.memory // 1024**2:,} MiB" if self.memory else ""
         return (f"query stopped: its process died ({detail}); most likely it needed more "
                 f"than the memory limit{cap}")
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+class Dataset:
+    """What a query sees: the graphs of ``store``, with inference on or off.
+
+    Off: the default graph (the asserted facts); the named graph of inferred triples
+    is hidden, from ``GRAPH`` too. On: the default graph merged with the inferred
+    graph, and ``GRAPH <https://w3id.org/health-kg/graph/inferred>`` for the inferred
+    triples alone (they are never also asserted, so the merge repeats nothing). A store
+    without that graph cannot run with inference on (DataError)."""
+
+    def __init__(self, store: pyoxigraph.Store, infer: bool = False) -> None:
+        import pyoxigraph
+
+        self.store = store
+        self.infer = infer
+        inferred = pyoxigraph.NamedNode(INFERRED_GRAPH)
+        named = list(store.named_graphs())
+        self._options: dict[str, Any] = {}
+        if infer:
+            if inferred not in named:
+                raise DataError(f"inference is on, but the store has no graph "
+                                f"<{INFERRED_GRAPH}> of inferred triples")
+            if named == [inferred]:  # the same merge, and Oxigraph's faster way to it
+                self._options["use_default_graph_as_union"] = True
+            else:
+                self._options["default_graph"] = [pyoxigraph.DefaultGraph(), inferred]
+        elif inferred in named:
+            self._options["named_graphs"] = [g for g in named if g != inferred]
+
+    def query(self, text: str) -> pyoxigraph.QuerySolutions | pyoxigraph.QueryBoolean \
+            | pyoxigraph.QueryTriples:
+        return self.store.query(text, **self._options)
+
+    def __len__(self) -> int:
+        return len(self.store)
 
 
 # --------------------------------------------------------------------------- frames
@@ -154,7 +199,8 @@ def term_from_json(value: Mapping[str, str]) -> Term:
 # --------------------------------------------------------------------------- running
 
 
-def oxigraph_run(store: pyoxigraph.Store, query: Checked, max_rows: int | None) -> QueryResult:
+def oxigraph_run(store: pyoxigraph.Store | Dataset, query: Checked, max_rows: int | None
+                 ) -> QueryResult:
     """Run checked ``query`` on an Oxigraph store, in this process: only a query
     process should call this. Solutions keep pyoxigraph's terms; a graph becomes an
     rdflib graph."""
@@ -177,7 +223,7 @@ def oxigraph_run(store: pyoxigraph.Store, query: Checked, max_rows: int | None) 
         raise QueryError(query.where(f"query failed: {first_line(exc)}")) from None
 
 
-def transport(store: pyoxigraph.Store, query: Checked, max_rows: int | None
+def transport(store: pyoxigraph.Store | Dataset, query: Checked, max_rows: int | None
               ) -> tuple[dict[str, Any], bytes]:
     """Run checked ``query`` and write its result for the trip out of the query process,
     with Oxigraph's own writers: SPARQL JSON results (SELECT, ASK) or N-Triples (a graph).
@@ -230,7 +276,7 @@ def decode_result(header: Mapping[str, Any], body: bytes, max_rows: int | None =
                        truncated=bool(header.get("truncated")))
 
 
-def handle(store: pyoxigraph.Store, request: Mapping[str, Any]) -> bytes:
+def handle(store: pyoxigraph.Store | Dataset, request: Mapping[str, Any]) -> bytes:
     """The answer of a query process to one request (a frame to send back).
 
     ``op`` ``run``: run the checked ``text`` (its ``form`` given) and write the result
@@ -265,7 +311,7 @@ def handle(store: pyoxigraph.Store, request: Mapping[str, Any]) -> bytes:
         return pack({"error": "QueryError", "message": "query failed: nested too deeply"})
 
 
-def serve_requests(sock: socket.socket, store: pyoxigraph.Store, *,
+def serve_requests(sock: socket.socket, store: pyoxigraph.Store | Dataset, *,
                    cpu_seconds: float | None = None, retire_above: int | None = None) -> None:
     """A query process's loop: answer each request on ``sock`` until it is closed.
     With ``retire_above``, say so in the answer (``retire``) once the process's address
@@ -324,16 +370,18 @@ class Worker:
 
     ``open_store`` gives the store (called in the child, so an in-memory store the
     parent already holds is shared page by page, and an on-disk one is opened by the
-    child alone). A query past the timeout, or Ctrl-C while waiting, kills the process;
-    the next query starts another.
+    child alone); queries run on it with inference on or off (``infer``, see
+    :class:`Dataset`). A query past the timeout, or Ctrl-C while waiting, kills the
+    process; the next query starts another.
     """
 
     def __init__(self, open_store: Callable[[], pyoxigraph.Store],
-                 limits: Limits | None = None) -> None:
+                 limits: Limits | None = None, *, infer: bool = False) -> None:
         if not hasattr(os, "fork"):
             raise KgError("kg runs queries in a process of their own and needs os.fork "
                           "(Linux or macOS)")
         self.open_store = open_store
+        self.infer = infer
         self.limits = limits or Limits()
         self._sock: socket.socket | None = None
         self._pid: int | None = None
@@ -358,7 +406,7 @@ class Worker:
                 from .sandbox import confine
 
                 try:
-                    store = self.open_store()
+                    store = Dataset(self.open_store(), self.infer)
                     confine(memory=self.limits.memory)
                 except KgError as exc:
                     send_frame(theirs, pack({"error": type(exc).__name__, "message": str(exc)}))
@@ -477,7 +525,7 @@ def _error(header: Mapping[str, Any]) -> KgError:
 # --------------------------------------------------------------------------- the zygote
 
 
-def zygote(control: socket.socket, store: pyoxigraph.Store, *, memory: int | None,
+def zygote(control: socket.socket, store: pyoxigraph.Store | Dataset, *, memory: int | None,
            cpu_seconds: float | None) -> None:
     """The endpoint's zygote: for each socket received on ``control``, fork a query
     process that owns it (its first frame: its pid), then close it here."""
@@ -515,7 +563,7 @@ def zygote(control: socket.socket, store: pyoxigraph.Store, *, memory: int | Non
             os.close(fd)
 
 
-def warm(store: pyoxigraph.Store) -> None:
+def warm(store: pyoxigraph.Store | Dataset) -> None:
     """Answer one query of each form in every format, so that the parser, the checker
     and every writer are loaded before the zygote forks, not in each worker."""
     from .protocol import GRAPH_MEDIA_TYPES, RESULT_MEDIA_TYPES
@@ -528,9 +576,10 @@ def warm(store: pyoxigraph.Store) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m kg.engine --build DIR --fd N [--memory BYTES] [--cpu SECONDS]
-    [--sha256 HEX]``: the endpoint's zygote, started by :mod:`kg.server`. Started again
-    after a crash, it refuses a build that is no longer the one the server started with
-    (its answers, and the server's cache of them, are of that one)."""
+    [--sha256 HEX] [--infer]``: the endpoint's zygote, started by :mod:`kg.server`
+    (``--infer``: queries see the inferred triples too). Started again after a crash,
+    it refuses a build that is no longer the one the server started with (its answers,
+    and the server's cache of them, are of that one)."""
     import argparse
     from pathlib import Path
 
@@ -540,6 +589,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--memory", type=int)
     parser.add_argument("--cpu", type=float)
     parser.add_argument("--sha256", help="the graph.nt the server started with")
+    parser.add_argument("--infer", action="store_true", help="inference on")
     args = parser.parse_args(argv)
     control = socket.socket(fileno=args.fd)
     from .paths import GRAPH_NT
@@ -551,7 +601,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.sha256 and build.manifest.get("outputs", {}).get(GRAPH_NT) != args.sha256:
             raise KgError(f"the build in {args.build} changed while kg serve ran (a new "
                           "'kg build'?): restart kg serve to serve it")
-        store = build.store
+        store = Dataset(build.inferred_store if args.infer else build.store, args.infer)
         warm(store)
         confine()  # no network, for the zygote and every worker it forks
     except KgError as exc:

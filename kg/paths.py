@@ -28,6 +28,8 @@ FACTS = "facts"
 #: What ``kg build`` writes into the build directory.
 GRAPH_NT = "graph.nt"
 GRAPH_TTL = "graph.ttl"
+#: What the ontology entails about the facts (kg.infer), kept apart from graph.nt.
+INFERRED_NT = "inferred.nt"
 MANIFEST = "manifest.json"
 #: Where a build keeps its committed outputs, named by their SHA-256 (see kg.build).
 OBJECTS = ".objects"
@@ -37,7 +39,8 @@ LOCK = ".lock"
 
 def build_outputs(build_dir: Path) -> tuple[Path, ...]:
     """The files of ``build_dir`` that ``kg build`` owns (never an output of -o)."""
-    return tuple(build_dir / name for name in (GRAPH_NT, GRAPH_TTL, MANIFEST, OBJECTS, LOCK))
+    return tuple(build_dir / name for name in (GRAPH_NT, GRAPH_TTL, INFERRED_NT, MANIFEST,
+                                               OBJECTS, LOCK))
 
 
 def default_data_dir() -> Path:

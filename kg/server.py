@@ -43,7 +43,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,6 +87,9 @@ class ServerConfig:
     cache_bytes: int = 64 * 1024**2
     #: connections the kernel queues before the server accepts them
     backlog: int = 1024
+    #: inference on: queries also see the inferred triples (kg.infer), and every
+    #: answer of /sparql says which in its X-Kg-Inference header
+    infer: bool = False
 
 
 # --------------------------------------------------------------------------- the pool
@@ -129,8 +132,13 @@ class Pool:
         from .store import read_manifest
 
         self.build_path = build_path
+        manifest = read_manifest(build_path)
         #: the graph the server serves: a zygote started again must load this one
-        self.sha256 = str(read_manifest(build_path).get("outputs", {}).get(GRAPH_NT, ""))
+        self.sha256 = str(manifest.get("outputs", {}).get(GRAPH_NT, ""))
+        if config.infer:
+            from .store import Build
+
+            Build(build_path, manifest).inferred_data()  # none: say so in one line
         self.config = config
         self.zygote: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
@@ -152,7 +160,8 @@ class Pool:
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
             cmd = [sys.executable, "-m", "kg.engine", "--build", str(self.build_path),
                    "--fd", str(theirs.fileno()), "--memory", str(self.config.memory),
-                   "--cpu", str(self.config.timeout + 1), "--sha256", self.sha256]
+                   "--cpu", str(self.config.timeout + 1), "--sha256", self.sha256,
+                   *(["--infer"] if self.config.infer else [])]
             try:
                 proc = subprocess.Popen(cmd, pass_fds=[theirs.fileno()],
                                         stdin=subprocess.DEVNULL, start_new_session=True)
@@ -394,7 +403,7 @@ _METHOD_NOT_ALLOWED = Response(405, b"this endpoint only reads: use GET or POST\
 #: Headers on every answer: CORS open, no sniffing, no caching by others.
 _COMMON_HEADERS = {
     "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": "X-Kg-Truncated",
+    "Access-Control-Expose-Headers": "X-Kg-Truncated, X-Kg-Inference",
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
     "Server": f"kg/{__version__}",
@@ -416,6 +425,8 @@ class SparqlServer:
         from .store import MemoryBackend
 
         build = source.build if isinstance(source, MemoryBackend) else source
+        if isinstance(source, MemoryBackend) and source.infer and not self.config.infer:
+            self.config = replace(self.config, infer=True)  # the backend asks for it
         self.pool = Pool(build if isinstance(build, Path) else build.path, self.config)
         self.cache = ResultCache(self.config.cache_bytes)
         family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
@@ -502,15 +513,16 @@ class SparqlServer:
             self.cache.put(key, response)
         return response
 
-    @staticmethod
-    def _web(response: Response, *, sparql: bool = True) -> web.Response:
-        """``response`` for aiohttp, with the headers every answer carries."""
+    def _web(self, response: Response, *, sparql: bool = True) -> web.Response:
+        """``response`` for aiohttp, with the headers every answer carries (and, from
+        /sparql, whether inference is on)."""
         from aiohttp import web
 
         headers = dict(response.headers)
         headers.update(_COMMON_HEADERS)
         if sparql:
             headers["Vary"] = "Accept"
+            headers["X-Kg-Inference"] = "on" if self.config.infer else "off"
         return web.Response(status=response.status, body=response.body, headers=headers)
 
     async def _sparql(self, request: web.Request) -> web.StreamResponse:
@@ -612,6 +624,7 @@ class SparqlServer:
             return self._refuse_method()
         report = self.pool.health()
         report["cache"] = self.cache.stats()
+        report["inference"] = "on" if self.config.infer else "off"
         report["version"] = __version__
         return self._web(Response(200 if report["status"] == "ok" else 503,
                                   (json.dumps(report, indent=2) + "\n").encode("utf-8"),

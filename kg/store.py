@@ -2,7 +2,9 @@
 
 The build's graph is read from ``build/graph.nt``, checked against the manifest
 written with it. Queries run on a backend: that graph in an in-memory Oxigraph store
-(the default), an embedded on-disk Oxigraph store, or any SPARQL 1.1 endpoint.
+(the default), an embedded on-disk Oxigraph store, or any SPARQL 1.1 endpoint. With
+inference on (``infer=True``), kg's engine adds the triples ``kg build`` inferred
+(``build/inferred.nt``) in a named graph of their own (:mod:`kg.infer`).
 
 The query path imports neither rdflib nor anything that does (kg.build, kg.vocab), so
 that ``kg query`` answers without loading rdflib; rdflib comes in where a graph is
@@ -104,9 +106,53 @@ class Build:
         store.bulk_load(self.data(), format=pyoxigraph.RdfFormat.N_TRIPLES)
         return store
 
-    def query(self, query: str | Path, /, **params: object) -> QueryResult:
+    def inferred_data(self) -> bytes:
+        """The N-Triples of the inferred triples (``inferred.nt``, see :mod:`kg.infer`),
+        checked against the manifest's SHA-256."""
+        from .infer import INFERRED_NT
+
+        if INFERRED_NT not in self.manifest.get("outputs", {}):
+            raise BuildNotFoundError(f"the build in {self.path} has no inferred triples (it "
+                                     "was made by an earlier kg): run 'kg build' again")
+        return self.output(INFERRED_NT)
+
+    def inferred_path(self) -> Path | None:
+        """A file holding ``inferred.nt`` as the manifest names it (for ``kg load``), or
+        None for a build made before kg inferred anything."""
+        from .infer import INFERRED_NT
+
+        if INFERRED_NT not in self.manifest.get("outputs", {}):
+            return None
+        return self.output_path(INFERRED_NT)
+
+    @functools.cached_property
+    def inferred_store(self) -> pyoxigraph.Store:
+        """The graph in an in-memory Oxigraph store, with the inferred triples in the
+        named graph :data:`kg.infer.INFERRED_GRAPH` (what queries with inference on run
+        on; :attr:`store` has the asserted graph alone)."""
+        import pyoxigraph
+
+        from .infer import INFERRED_GRAPH
+
+        inferred = self.inferred_data()
+        store = pyoxigraph.Store()
+        store.bulk_load(self.data(), format=pyoxigraph.RdfFormat.N_TRIPLES)
+        graph = pyoxigraph.NamedNode(INFERRED_GRAPH)
+        store.add_graph(graph)
+        store.bulk_load(inferred, format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=graph)
+        return store
+
+    def query(self, query: str | Path, /, *, infer: bool = False,
+              **params: object) -> QueryResult:
         """Run a named query (``"causes-for-population"``), a ``.rq`` file or SPARQL text
         over the graph, with ``params`` bound as RDF terms (``population="kgr:children"``).
+
+        With ``infer=True`` the query also sees what the ontology entails (the triples
+        ``kg build`` inferred with owlrl: ``kg:hasCause``, ``schema:cause``,
+        ``wdt:P828``, superclasses...), merged into the default graph and in the named
+        graph :data:`kg.infer.INFERRED_GRAPH`; by default it sees the asserted graph
+        alone. (A query parameter named ``infer`` cannot be given here: use
+        :func:`kg.queries.run_query`.)
 
         Returns a :class:`kg.queries.QueryResult`: iterate it for the rows (dicts of
         variable name -> rdflib term), or use ``.records()`` for plain Python values.
@@ -117,12 +163,18 @@ class Build:
         """
         from .queries import resolve, run_query
 
-        return run_query(self.backend, resolve(query), params)
+        return run_query(self.inferred_backend if infer else self.backend, resolve(query),
+                         params)
 
     @functools.cached_property
     def backend(self) -> MemoryBackend:
         """This build as a backend (its query process is started on first use)."""
         return MemoryBackend(self)
+
+    @functools.cached_property
+    def inferred_backend(self) -> MemoryBackend:
+        """This build as a backend with inference on."""
+        return MemoryBackend(self, infer=True)
 
 
 def _file_sha256(path: Path) -> str:
@@ -166,6 +218,8 @@ class Backend(Protocol):
     """What kg needs of a place that holds the graph."""
 
     label: str
+    #: whether queries see the inferred triples too (:mod:`kg.infer`)
+    infer: bool
 
     def run(self, query: Checked, max_rows: int | None = None) -> QueryResult:
         """Run a checked query: exactly its text."""
@@ -186,6 +240,7 @@ class _EngineBackend:
     """A backend whose queries run on kg's own engine, in a sandboxed query process."""
 
     label: str
+    infer: bool
     worker: Worker
 
     def run(self, query: Checked, max_rows: int | None = None) -> QueryResult:
@@ -201,14 +256,20 @@ class _EngineBackend:
 
 class MemoryBackend(_EngineBackend):
     """The build's graph, in memory: queries run on an in-memory Oxigraph store (the
-    query process's own, or the one this process holds, shared)."""
+    query process's own, or the one this process holds, shared). With ``infer``, the
+    store holds the inferred triples too, in their named graph, and queries see them."""
 
-    def __init__(self, build: Build, limits: Limits | None = None) -> None:
+    def __init__(self, build: Build, limits: Limits | None = None, *,
+                 infer: bool = False) -> None:
         from .engine import Worker
 
         self.build = build
         self.label = "memory"
-        self.worker = Worker(lambda: build.store, limits)
+        self.infer = infer
+        if infer:
+            build.inferred_data()  # a build without them: say so here, in one line
+        self.worker = Worker((lambda: build.inferred_store) if infer else (lambda: build.store),
+                             limits, infer=infer)
 
     def graph(self) -> Graph:
         return self.build.graph
@@ -237,10 +298,12 @@ class OxigraphBackend(_EngineBackend):
     ``kg load`` never changes a store in place: it loads into a new directory beside
     the current one (``DIR/.load-*``) and then swaps the ``DIR/current`` link to it with
     one rename, so an interrupted load (even kill -9) leaves the previous data queryable.
+    The inferred triples, when loaded, are in their named graph
+    (:data:`kg.infer.INFERRED_GRAPH`); queries see them only with ``infer``.
     """
 
     def __init__(self, path: Path, *, create: bool = False,
-                 limits: Limits | None = None) -> None:
+                 limits: Limits | None = None, infer: bool = False) -> None:
 
         from .engine import Worker
 
@@ -249,8 +312,9 @@ class OxigraphBackend(_EngineBackend):
                                      f"oxigraph:{path}' first")
         self.path = path
         self.label = f"oxigraph:{path}"
+        self.infer = infer
         self._writable = create
-        self.worker = Worker(self._open_read_only, limits)
+        self.worker = Worker(self._open_for_queries, limits, infer=infer)
         self._store: pyoxigraph.Store | None = None
         if create:
             try:
@@ -267,6 +331,18 @@ class OxigraphBackend(_EngineBackend):
         except OSError as exc:
             raise DataError(f"cannot open the Oxigraph store in {self.path}: {exc}") from None
 
+    def _open_for_queries(self) -> pyoxigraph.Store:
+        import pyoxigraph
+
+        from .infer import INFERRED_GRAPH
+
+        store = self._open_read_only()
+        if self.infer and pyoxigraph.NamedNode(INFERRED_GRAPH) not in store.named_graphs():
+            raise DataError(f"the Oxigraph store in {self.path} has no inferred triples: "
+                            f"load them with 'kg load --store oxigraph:{self.path}' (from a "
+                            "build of this kg)")
+        return store
+
     @property
     def store(self) -> pyoxigraph.Store:
         """The store, opened in this process (read-only unless made to load)."""
@@ -274,10 +350,12 @@ class OxigraphBackend(_EngineBackend):
             self._store = self._open_read_only()
         return self._store
 
-    def load(self, nt_path: Path) -> int:
-        """Replace the store's content with the N-Triples file ``nt_path``: load it into
-        a new directory, then switch ``current`` to it atomically (under a lock, so two
-        loads serialise); the loads before the previous one are removed."""
+    def load(self, nt_path: Path, inferred: Path | None = None) -> int:
+        """Replace the store's content with the N-Triples file ``nt_path`` (and the
+        inferred triples of ``inferred``, in their named graph): load it into a new
+        directory, then switch ``current`` to it atomically (under a lock, so two loads
+        serialise); the loads before the previous one are removed. Returns the number
+        of triples of ``nt_path``."""
         import shutil
         import tempfile
 
@@ -296,9 +374,16 @@ class OxigraphBackend(_EngineBackend):
                 os.chmod(new, 0o777 & ~umask())  # mkdtemp makes 0700; give what mkdir would
                 store = pyoxigraph.Store(str(new))
                 store.bulk_load(path=str(nt_path), format=pyoxigraph.RdfFormat.N_TRIPLES)
+                count = len(store)
+                if inferred is not None:
+                    from .infer import INFERRED_GRAPH
+
+                    graph = pyoxigraph.NamedNode(INFERRED_GRAPH)
+                    store.add_graph(graph)
+                    store.bulk_load(path=str(inferred), format=pyoxigraph.RdfFormat.N_TRIPLES,
+                                    to_graph=graph)
                 store.optimize()
                 store.flush()
-                count = len(store)
                 del store  # closes it
                 tmp_link = self.path / f".current-{new.name}"
                 tmp_link.symlink_to(new.name)
@@ -335,6 +420,7 @@ class EndpointBackend:
         self.url = url
         self.timeout = timeout
         self.label = url
+        self.infer = False
 
     def close(self) -> None:
         pass
@@ -451,17 +537,22 @@ def _ask_answer(data: dict[str, Any], url: str) -> bool:
 
 
 def open_backend(build_dir: Path, store: str | None = None, endpoint: str | None = None,
-                 limits: Limits | None = None) -> Backend:
+                 limits: Limits | None = None, *, infer: bool = False) -> Backend:
     """The backend the options name: ``endpoint`` (a SPARQL endpoint URL), ``store``
     (``oxigraph:DIR``), else the build in memory; queries on kg's engine get ``limits``
-    (a remote endpoint gets the timeout for its HTTP requests)."""
+    (a remote endpoint gets the timeout for its HTTP requests), and see the inferred
+    triples with ``infer`` (kg's engine only: an endpoint holds what was loaded into it)."""
     if store and endpoint:
         raise UsageError("give --store or --endpoint, not both")
     if endpoint:
+        if infer:
+            raise UsageError("--infer runs on the build or an Oxigraph store, not on "
+                             "--endpoint: load build/inferred.nt into a graph of the "
+                             "endpoint and query that")
         return EndpointBackend(endpoint, timeout=limits.timeout if limits else 60.0)
     if store:
-        return OxigraphBackend(parse_store(store), limits=limits)
-    return MemoryBackend(load_build(build_dir), limits)
+        return OxigraphBackend(parse_store(store), limits=limits, infer=infer)
+    return MemoryBackend(load_build(build_dir), limits, infer=infer)
 
 
 def parse_store(spec: str) -> Path:

@@ -16,20 +16,23 @@ from rdflib.namespace import PROV
 
 import kg
 from kg.errors import FactsError
+from kg.infer import INFERRED_NT
 from kg.paths import GRAPH_NT, GRAPH_TTL, MANIFEST
 from kg.vocab import KG, KGR, OA
 
 from .conftest import DATA, REPO
 
 
-def test_build_writes_the_three_files(build_dir: Path) -> None:
-    """Beside them: the lock and the committed copies, named by their SHA-256."""
+def test_build_writes_the_four_files(build_dir: Path) -> None:
+    """graph.nt, graph.ttl, inferred.nt (kg.infer) and the manifest; beside them: the
+    lock and the committed copies, named by their SHA-256."""
     assert sorted(p.name for p in build_dir.iterdir()) == [".lock", ".objects", GRAPH_NT,
-                                                           GRAPH_TTL, MANIFEST]
+                                                           GRAPH_TTL, INFERRED_NT, MANIFEST]
     outputs = json.loads((build_dir / MANIFEST).read_text())["outputs"]
+    assert sorted(outputs) == [GRAPH_NT, GRAPH_TTL, INFERRED_NT]
     assert sorted(p.name for p in (build_dir / ".objects").iterdir()) == sorted(
-        outputs[name] + Path(name).suffix for name in (GRAPH_NT, GRAPH_TTL))
-    for name in (GRAPH_NT, GRAPH_TTL):
+        outputs[name] + Path(name).suffix for name in (GRAPH_NT, GRAPH_TTL, INFERRED_NT))
+    for name in (GRAPH_NT, GRAPH_TTL, INFERRED_NT):
         assert (build_dir / name).samefile(build_dir / ".objects" /
                                            (outputs[name] + Path(name).suffix))
 
@@ -146,7 +149,7 @@ def test_outputs_are_readable_like_any_new_file(tmp_path: Path) -> None:
     kg.build_graph(DATA, out)
     mask = os.umask(0)
     os.umask(mask)
-    for name in (GRAPH_NT, GRAPH_TTL, MANIFEST):
+    for name in (GRAPH_NT, GRAPH_TTL, INFERRED_NT, MANIFEST):
         assert (out / name).stat().st_mode & 0o777 == 0o666 & ~mask, name
 
 

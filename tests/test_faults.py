@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 import kg
 from kg.cli import cli
+from kg.infer import INFERRED_NT
 from kg.paths import GRAPH_NT, GRAPH_TTL, MANIFEST
 from kg.store import load_build
 
@@ -32,7 +33,8 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 def snapshot(build: Path) -> dict[str, bytes]:
-    return {name: (build / name).read_bytes() for name in (GRAPH_NT, GRAPH_TTL, MANIFEST)}
+    return {name: (build / name).read_bytes()
+            for name in (GRAPH_NT, GRAPH_TTL, INFERRED_NT, MANIFEST)}
 
 
 def relabel(data: Path, label: str) -> None:
@@ -58,11 +60,13 @@ def failing(real: Callable[..., Any], at: int, code: int) -> Callable[..., Any]:
     return fake
 
 
-#: (function, call) -> whether the build is committed when that call fails
+#: (function, call) -> whether the build is committed when that call fails: three
+#: outputs (graph.nt, graph.ttl, inferred.nt) moved to .objects, then the manifest (the
+#: commit), then the plain names
 FAULTS = [("replace", 1, False), ("replace", 2, False), ("replace", 3, False),
-          ("replace", 4, True), ("replace", 5, True),
+          ("replace", 4, False), ("replace", 5, True), ("replace", 7, True),
           ("fsync", 1, False), ("fsync", 2, False), ("fsync", 3, False), ("fsync", 4, False),
-          ("fsync", 5, True)]
+          ("fsync", 5, False), ("fsync", 6, True)]
 
 
 @pytest.mark.parametrize("code", [errno.EIO, errno.ENOSPC])
