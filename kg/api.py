@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from rdflib import Graph
 
     from .build import BuildResult
+    from .facts import Corpus
     from .notebook import Subgraph
     from .store import Build
     from .validate import ValidationReport
@@ -43,7 +44,8 @@ def load(build_dir: Path | str | None = None) -> Build:
 
 
 def validate_build(build: Build | Path | str | None = None,
-                   data_dir: Path | str | None = None, **options: Any) -> ValidationReport:
+                   data_dir: Path | str | None = None, corpus: Corpus | None = None,
+                   shapes: bool = True) -> ValidationReport:
     """Check a build (default: ``./build``) against its inputs in ``data_dir`` (default:
     the data shipped with kg, or ``$KG_DATA``); see :func:`kg.validate.validate`."""
     from .store import Build
@@ -51,7 +53,7 @@ def validate_build(build: Build | Path | str | None = None,
 
     built = build if isinstance(build, Build) else load(build)
     return validate(built, Path(data_dir) if data_dir is not None else default_data_dir(),
-                    **options)
+                    corpus, shapes=shapes)
 
 
 def select(source: Build | Graph | Path | str | None = None, *, around: str | None = None,
