@@ -283,9 +283,12 @@ def export(settings: Settings, fmt: str | None, output: Path | None, no_provenan
       kg export --format neo4j -o neo4j-import/
     """
     from .export import choose_format, save
+    from .files import check_output
     from .store import open_backend
     from .subgraph import select_on
 
+    if output is not None and str(output) != "-":
+        check_output(output, settings.protected())  # an input is refused whatever the format
     chosen = choose_format(fmt, output)
     backend = open_backend(settings.build_path, store=store, endpoint=endpoint)
     try:
