@@ -6,7 +6,8 @@
 For each graph: the time to build the page in Python (kg.viz.build_view + render), its
 size, and in the browser (Debian's /usr/bin/chromium driven by Playwright, every
 non-file request blocked) the time from navigation to vis-network's first drawn frame
-(`afterDrawing`; the bounded force-directed layout of a small graph runs before it),
+(`afterDrawing`; the bounded force-directed layout of a small graph without a hub runs
+before it),
 to the page being ready (laid out, physics settled, controls wired), and the time of
 one redraw after a zoom and of one population-filter change (until the next frame), as
 a measure of whether the page stays usable.

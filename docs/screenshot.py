@@ -22,6 +22,8 @@ def main() -> None:
     parser.add_argument("--find", default="Hypomagnesemia",
                         help="what to type into the search box [default: %(default)s]")
     parser.add_argument("--size", default="1600x960", help="window, WIDTHxHEIGHT")
+    parser.add_argument("--scale", type=float, default=0.35,
+                        help="zoom of the view [default: %(default)s]")
     args = parser.parse_args()
 
     spec = importlib.util.spec_from_file_location("viz_draw", REPO / "benchmarks" / "viz_draw.py")
@@ -41,16 +43,17 @@ def main() -> None:
         page.fill("#search", args.find)
         page.press("#search", "Enter")
         # frame the found entity with its best-connected neighbour
-        page.evaluate("""() => {
+        page.evaluate("""(scale) => {
             const id = network.getSelectedNodes()[0], p = network.getPosition(id);
             const hub = network.getConnectedNodes(id).sort((a, b) =>
                 network.getConnectedEdges(b).length - network.getConnectedEdges(a).length)[0];
             const q = hub ? network.getPosition(hub) : p;
-            network.moveTo({ scale: 0.55, animation: false,
+            network.moveTo({ scale, animation: false,
                              position: { x: (p.x + q.x) / 2, y: (p.y + q.y) / 2 } });
-        }""")
+        }""", args.scale)
+        page.locator("#search").blur()
         page.mouse.move(width - 5, height - 5)
-        page.wait_for_timeout(200)
+        page.wait_for_timeout(400)  # the labels are sized for the new view
         args.png.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(args.png))
         browser.close()

@@ -223,7 +223,8 @@ def selection_options(func: F) -> F:
                   help="How many fact-steps --around reaches.")
     @click.option("--population", metavar="NODE", shell_complete=complete_entities,
                   help="Keep the facts that concern this population: those stated for it "
-                       "and those stated for no population in particular.")
+                       "and those stated for no population in particular; descriptive "
+                       "facts (anatomy, kinds of) only for entities another kept fact names.")
     @click.option("--relation", "relations", metavar="NAME", multiple=True,
                   help="Keep only this relation (e.g. causes, hasSymptom); repeatable.")
     @click.option("--path", nargs=2, metavar="A B", shell_complete=complete_entities,
@@ -323,7 +324,8 @@ def viz(settings: Settings, input_: str | None, fmt: str | None, output: Path | 
     """Draw the graph as one interactive HTML page that works offline.
 
     The page needs no network: colours and shapes by class, a legend, the evidence
-    sentence of every fact, filters by population and by relation, search. The
+    sentence of every fact, filters by population and by relation, search, the
+    stories of the data directory (stories/*.yaml), a table of the facts. The
     selection options draw only part of the graph, as for 'kg export'.
 
     \b
@@ -337,11 +339,11 @@ def viz(settings: Settings, input_: str | None, fmt: str | None, output: Path | 
     from .files import check_output, write_atomic, write_stdout
     from .paths import ONTOLOGY
     from .store import open_backend
+    from .stories import STORIES, load_stories
     from .subgraph import select, select_on
-    from .viz import build_view, read_graph, render
+    from .viz import build_view, describe_selection, read_graph, render
     from .vocab import load_ontology
 
-    ontology = None
     if input_ is None:
         backend = open_backend(settings.build_path, store=store, endpoint=endpoint)
         try:
@@ -352,12 +354,17 @@ def viz(settings: Settings, input_: str | None, fmt: str | None, output: Path | 
         raise UsageError("--input draws a file: give it without --store or --endpoint")
     else:
         graph = select(read_graph(input_, fmt, stdin=sys.stdin.buffer), selection)
-        try:  # labels and classes of kg's terms, for a graph that left the ontology out
-            ontology = load_ontology(settings.data_dir / ONTOLOGY)
-        except KgError:
-            pass
-    view = build_view(graph, max_nodes=max_nodes or None, ontology=ontology)
-    html = render(view, title=title).encode("utf-8")
+    ontology = None
+    try:  # labels and classes of kg's terms (a subgraph keeps the whole graph's colours)
+        ontology = load_ontology(settings.data_dir / ONTOLOGY)
+    except KgError:
+        pass
+    # the guided tours of the data directory; a mistake in one is an error on its line
+    stories = load_stories(settings.data_dir / STORIES) if ontology is not None else []
+    view = build_view(graph, max_nodes=max_nodes or None, ontology=ontology, stories=stories,
+                      strict_stories=input_ is None and not (store or endpoint)
+                      and selection.is_empty())
+    html = render(view, title=title, shows=describe_selection(selection)).encode("utf-8")
     if output is not None and str(output) == "-":
         write_stdout(html)
     else:

@@ -177,6 +177,34 @@ def populations(graph: Graph) -> tuple[set[Node], set[Node]]:
     return pops, general
 
 
+#: Relations that describe an entity (where in the body it is, what it is a kind of,
+#: which nutrient it lacks) rather than say something about a population: under a
+#: population they are kept only for an entity that takes part in another kept fact.
+DESCRIPTIVE = frozenset({KG.associatedAnatomy, KG.subtypeOf, KG.deficiencyOf})
+
+
+def for_population(all_facts: Iterable[Fact], population: Node, pops: set[Node],
+                   general: set[Node]) -> list[Fact]:
+    """The facts that concern ``population`` (see :func:`concerns`), and of the
+    descriptive ones (:data:`DESCRIPTIVE`) only those whose subject takes part in one
+    of the others: "flatfoot is in the foot" only where flatfoot is a cause shown."""
+    kept = [f for f in all_facts if concerns(f, population, pops, general)]
+    return describing_only_shown(kept)
+
+
+def describing_only_shown(kept: list[Fact]) -> list[Fact]:
+    """``kept`` less the descriptive facts about an entity no other fact of it names."""
+    taking_part = {n for f in kept if f.predicate not in DESCRIPTIVE
+                   for n in (f.subject, f.object)}
+    return [f for f in kept if f.predicate not in DESCRIPTIVE or f.subject in taking_part]
+
+
+def specific(fact: Fact, population: Node) -> bool:
+    """True if ``fact`` is stated for ``population`` or names it as subject or object:
+    what holds for that population and not for everyone."""
+    return population in fact.populations or population in (fact.subject, fact.object)
+
+
 def concerns(fact: Fact, population: Node, pops: set[Node], general: set[Node]) -> bool:
     """True if ``fact`` concerns ``population`` and not only another one.
 
@@ -204,17 +232,17 @@ def select_facts(graph: Graph, selection: Selection, *,
     index = NameIndex(graph)
     chosen = all_facts
     extra: set[URIRef] = set()
-    if selection.relations:
-        known = list(predicates()) if predicates is not None else None
-        wanted = {resolve_relation(graph, r, known) for r in selection.relations}
-        chosen = [f for f in chosen if f.predicate in wanted]
-    if selection.population:
+    if selection.population:  # first: which descriptions to keep depends on every fact
         pop = index.resolve(selection.population, "--population")
         pops, general = populations(graph)
         if pop not in pops:
             raise UsageError(f"--population: {selection.population!r} is not a population")
-        chosen = [f for f in chosen if concerns(f, pop, pops, general)]
+        chosen = for_population(chosen, pop, pops, general)
         extra.add(pop)
+    if selection.relations:
+        known = list(predicates()) if predicates is not None else None
+        wanted = {resolve_relation(graph, r, known) for r in selection.relations}
+        chosen = [f for f in chosen if f.predicate in wanted]
     if selection.around:
         if selection.depth < 0:
             raise UsageError("--depth must be 0 or more")

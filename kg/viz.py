@@ -20,9 +20,15 @@ is: cutting a subgraph out (``--around``, ``--population``...) happens before.
 
 Layout: every node gets a deterministic position here (a radial layout of each
 connected component, the components packed in rows), in linear time. Up to
-:data:`PHYSICS_MAX_NODES` nodes the browser then refines it with a bounded number of
-force-directed iterations and turns physics off; above that the positions are final,
-so a graph of thousands of nodes draws at once and stays responsive.
+:data:`PHYSICS_MAX_NODES` nodes, the neighbours of a hub (the most connected node, with
+at least :data:`HUB_MIN_NEIGHBOURS`) are grouped by the kind of relation that links
+them to it, each group in a sector of its own, and these positions are final (the page
+can fold a group into one node); a small graph without a hub is refined by the browser
+with a bounded number of force-directed iterations. Above that size the positions are
+final, so a graph of thousands of nodes draws at once and stays responsive.
+
+The page offers the stories of :mod:`kg.stories`, and for each population what is
+specific to it (see :func:`kg.subgraph.specific`) apart from what holds for everyone.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ import json
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -47,6 +53,9 @@ if TYPE_CHECKING:
     import networkx as nx
     from rdflib import Graph
     from rdflib.term import Node
+
+    from .stories import Story
+    from .subgraph import Selection
 
 #: Show at most this many entities unless told otherwise (the most connected ones).
 DEFAULT_MAX_NODES = 5000
@@ -82,6 +91,7 @@ RELATION_KINDS: dict[str, tuple[str, ...]] = {
     "risk factors": ("hasRiskFactor",),
     "symptoms and signs": ("hasSymptom", "indicates"),
     "treatments": ("hasTreatment", "improves"),
+    "prevention": ("hasPrevention", "prevents"),
     "first aid": ("hasFirstAid",),
     "specialists": ("hasSpecialist",),
     "anatomy": ("associatedAnatomy",),
@@ -275,19 +285,24 @@ def best_literal(values: Iterable[Node]) -> str | None:
 
 
 def build_view(graph: Graph, *, max_nodes: int | None = DEFAULT_MAX_NODES,
-               ontology: Graph | None = None) -> View:
+               ontology: Graph | None = None, stories: Sequence[Story] = (),
+               strict_stories: bool = False) -> View:
     """The data the page draws from ``graph``.
 
     Entities and facts come from :func:`kg.network.to_networkx`; cross-references
     (``skos:exactMatch``, ``skos:closeMatch``...) to things outside the graph are
     shown on their entity, not as nodes. With more than ``max_nodes`` entities
     (``None`` or 0: no limit) the most connected ones are kept. ``ontology`` supplies
-    class and relation labels and the class hierarchy when ``graph`` lacks them.
+    class and relation labels and the class hierarchy when ``graph`` lacks them, so
+    that a subgraph keeps the colours and shapes of the whole graph. ``stories`` are
+    the guided tours the page offers (:mod:`kg.stories`): with ``strict_stories`` a
+    story naming a fact the graph lacks is an error, else it is left out.
     """
     from rdflib import RDF, URIRef
 
     from .network import entities, to_networkx
-    from .subgraph import Fact, concerns
+    from .stories import resolve
+    from .subgraph import DESCRIPTIVE, Fact, concerns, specific
     from .subgraph import populations as population_sets
     from .vocab import QUALIFIERS
 
@@ -320,7 +335,10 @@ def build_view(graph: Graph, *, max_nodes: int | None = DEFAULT_MAX_NODES,
             label = terms.label(URIRef(predicate))
             kind = kind_of.get(predicate, label)
             relations[predicate] = len(relation_rows)
-            relation_rows.append({"iri": predicate, "label": label, "kind": kind})
+            row: dict[str, Any] = {"iri": predicate, "label": label, "kind": kind}
+            if URIRef(predicate) in DESCRIPTIVE:
+                row["desc"] = True  # shown under a population only for entities shown
+            relation_rows.append(row)
             kinds.setdefault(kind, {"label": kind, "count": 0})
         return relations[predicate]
 
@@ -363,17 +381,21 @@ def build_view(graph: Graph, *, max_nodes: int | None = DEFAULT_MAX_NODES,
             edge["ev"] = evidence.of(st)
         for pop in quals:
             population_rows.setdefault(pop, {"iri": str(pop), "label": terms.label(pop),
-                                             "option": pop not in general, "count": 0})
+                                             "option": pop not in general, "count": 0,
+                                             "stated": 0, "about": 0})
         facts.append(Fact(URIRef(u), URIRef(attrs["predicate"]), URIRef(v),
                           statement=URIRef(statement) if statement else None,
                           populations=quals))
         edges.append(edge)
 
-    # how many facts are about each population: stated for it, or linking to it
+    # how many facts are specific to each population: stated for it ('kg stats' counts
+    # these), or about it (it is their subject or object)
     for fact in facts:
         for pop in fact.populations | ({fact.subject, fact.object} & all_populations):
             if pop in population_rows:
-                population_rows[pop]["count"] += 1
+                row = population_rows[pop]
+                row["count"] += 1
+                row["stated" if pop in fact.populations else "about"] += 1
     # the population filter: the same rule as 'kg export --population' (kg.subgraph)
     pop_list = sorted(population_rows.values(), key=lambda r: (not r["option"], r["label"]))
     pop_index = {row["iri"]: i for i, row in enumerate(pop_list)}
@@ -384,8 +406,19 @@ def build_view(graph: Graph, *, max_nodes: int | None = DEFAULT_MAX_NODES,
         concerned = [i for i, pop in options if concerns(fact, pop, all_populations, general)]
         if len(concerned) < len(options):
             edge["for"] = concerned
+        mine = [i for i, pop in options if specific(fact, pop)]
+        if mine:
+            edge["sp"] = mine  # the populations this fact is specific to
 
-    positions = layout(shown)
+    kind_rank = {str(_kg(name)): i for i, names in enumerate(RELATION_KINDS.values())
+                 for name in names}
+    groups = hub_groups(shown, kind_rank)
+    # a story is checked against the whole graph: a page capped by max_nodes leaves out
+    # the stories it cannot play
+    story_rows = _stories(stories, edges, strict_stories and shown.number_of_nodes() == total_nodes,
+                          resolve)
+
+    positions = layout(shown, groups)
     degree = dict(shown.degree())
     nodes = []
     for n in sorted(shown.nodes):
@@ -421,10 +454,17 @@ def build_view(graph: Graph, *, max_nodes: int | None = DEFAULT_MAX_NODES,
         "relations": relation_rows,
         "kinds": kind_rows,
         "populations": pop_list,
+        "groups": [{"hub": hub, "kind": relation_rows[relations[members[0][1]]]["kind"]
+                    if members[0][1] in relations else "", "members": [m for m, _ in members]}
+                   for hub, grouping in groups.items() for members in grouping],
+        "stories": story_rows,
         "evidence": evidence.rows,
         "nodes": nodes,
         "edges": edges,
+        # physics: may the reader turn it on; settle: does the browser refine the layout
+        # before the first draw (not when kg has grouped a hub's neighbours)
         "layout": {"physics": shown.number_of_nodes() <= PHYSICS_MAX_NODES,
+                   "settle": shown.number_of_nodes() <= PHYSICS_MAX_NODES and not groups,
                    "iterations": _iterations(shown.number_of_nodes()),
                    "smooth": shown.number_of_edges() <= 4 * PHYSICS_MAX_NODES},
         "counts": {"nodes": shown.number_of_nodes(), "edges": shown.number_of_edges(),
@@ -468,6 +508,30 @@ def _only_a_cross_reference(graph: Graph, node: Node) -> bool:
     return all(str(p) in XREFS for _, p in graph.subject_predicates(node))
 
 
+def _stories(stories: Sequence[Story], edges: list[dict[str, Any]], strict: bool,
+             resolve: Callable[..., list[list[str]] | None]) -> list[dict[str, Any]]:
+    """The stories as the page plays them: each step's edge ids (see kg.stories)."""
+    fact_ids: dict[str, list[str]] = defaultdict(list)
+    for edge in edges:
+        if edge.get("fact"):
+            fact_ids[edge["fact"]].append(edge["id"])
+    rows = []
+    for story in stories:
+        steps = resolve(story, fact_ids, strict=strict)
+        if steps is None:
+            continue
+        row: dict[str, Any] = {"id": story.id, "title": story.title,
+                               "steps": [{"text": step.text, "edges": found}
+                                         for step, found in zip(story.steps, steps,
+                                                                strict=True)]}
+        if story.summary:
+            row["summary"] = story.summary
+        if story.population:
+            row["population"] = story.population
+        rows.append(row)
+    return rows
+
+
 def _cap(g: nx.MultiDiGraph, max_nodes: int | None) -> nx.MultiDiGraph:
     """``g``, or its ``max_nodes`` most connected nodes (ties by IRI) and their edges."""
     if not max_nodes or g.number_of_nodes() <= max_nodes:
@@ -503,10 +567,12 @@ class _Classes:
         declared = set(terms.graph.subjects(RDF.type, OWL.Class))
         if terms.ontology is not None:
             declared |= set(terms.ontology.subjects(RDF.type, OWL.Class))
-        chains = {c: self._chain(c, declared, RDFS.subClassOf) for c in used}
+        # every declared class has its place in its family, used here or not, so that
+        # a subgraph draws a class with the same shape and shade as the whole graph
+        chains = {c: self._chain(c, declared, RDFS.subClassOf) for c in used | declared}
         self._ancestors: dict[Node, set[Node]] = {}
         family_of = {c: chain[-2] if len(chain) > 1 else chain[-1] for c, chain in chains.items()}
-        families = sorted(set(family_of.values()),
+        families = sorted({family_of[c] for c in used},
                           key=lambda f: (str(f) not in _FAMILY_IRIS, terms.label(f)))
         self.families: list[dict[str, Any]] = []
         fallback = iter(FALLBACK_COLOURS * (1 + len(families) // len(FALLBACK_COLOURS)))
@@ -518,13 +584,15 @@ class _Classes:
         self.rows: list[dict[str, Any]] = []
         self.index: dict[Node, int] = {}
         members: dict[Node, list[Node]] = defaultdict(list)
-        for c in used:
+        for c in used | declared:
             members[family_of[c]].append(c)
         for f in families:
             ordered = sorted(members[f], key=lambda c: (c != f, len(chains[c]),
-                                                         terms.label(c)))
+                                                         terms.label(c), str(c)))
             base = self.families[family_index[f]]["color"]
             for i, c in enumerate(ordered):
+                if c not in used:
+                    continue
                 self.index[c] = len(self.rows)
                 self.rows.append({"iri": str(c), "label": terms.label(c),
                                   "family": family_index[f], "depth": len(chains[c]),
@@ -649,12 +717,48 @@ RING = 170.0
 SPACING = 90.0
 
 
-def layout(g: nx.MultiDiGraph) -> dict[str, tuple[float, float]]:
+#: A node with at least this many neighbours is a hub: its neighbours are grouped
+#: by the kind of relation that links them to it, each group in a sector of its own.
+HUB_MIN_NEIGHBOURS = 12
+
+Groups = dict[str, list[list[tuple[str, str]]]]
+
+
+def hub_groups(g: nx.MultiDiGraph, kind_rank: dict[str, int]) -> Groups:
+    """For each hub (:data:`HUB_MIN_NEIGHBOURS`), its neighbours grouped by the kind of
+    their relation to it (``kind_rank``: predicate -> rank of its kind; the first
+    kind wins for a neighbour linked twice), as (neighbour, predicate) pairs. Only the
+    most connected node of a graph of up to PHYSICS_MAX_NODES nodes is grouped."""
+    if not g.number_of_nodes() or g.number_of_nodes() > PHYSICS_MAX_NODES:
+        return {}
+    hub = min(g.nodes, key=lambda n: (-len(set(g.predecessors(n)) | set(g.successors(n))), n))
+    best: dict[str, tuple[int, str, str]] = {}
+    for u, v, p in list(g.in_edges(hub, data="predicate")) + list(
+            g.out_edges(hub, data="predicate")):
+        other = u if v == hub else v
+        if other == hub:
+            continue
+        rank = kind_rank.get(p, len(kind_rank))
+        key = (rank, p if rank == len(kind_rank) else "", p)
+        if other not in best or key < best[other]:
+            best[other] = key
+    if len(best) < HUB_MIN_NEIGHBOURS:
+        return {}
+    by_kind: dict[tuple[int, str], list[tuple[str, str]]] = defaultdict(list)
+    for other, (rank, name, p) in best.items():
+        by_kind[(rank, name)].append((other, p))
+    return {hub: [sorted(members, key=lambda m: (-g.degree(m[0]), m[0]))
+                  for _, members in sorted(by_kind.items())]}
+
+
+def layout(g: nx.MultiDiGraph, groups: Groups | None = None) -> dict[str, tuple[float, float]]:
     """Deterministic positions for every node, in time linear in nodes and edges.
 
     Each connected component is laid out radially around its most connected node
     (breadth-first rings; each subtree gets an angle in proportion to its size, so
-    related nodes stay together); components are packed in rows, largest first.
+    related nodes stay together); components are packed in rows, largest first. The
+    neighbours of a hub in ``groups`` (see :func:`hub_groups`) are placed group by
+    group, with a gap between groups, on two staggered rings.
     """
     neighbours: dict[str, set[str]] = {n: set() for n in g.nodes}
     for u, v in g.edges():
@@ -666,7 +770,7 @@ def layout(g: nx.MultiDiGraph) -> dict[str, tuple[float, float]]:
     for start in sorted(neighbours, key=lambda n: (-len(neighbours[n]), n)):
         if start in seen:
             continue
-        placed = _radial(start, neighbours, seen)
+        placed = _radial(start, neighbours, seen, (groups or {}).get(start))
         radius = max((math.hypot(x, y) for x, y in placed.values()), default=0.0) + SPACING / 2
         components.append((radius, placed))
 
@@ -689,15 +793,21 @@ def layout(g: nx.MultiDiGraph) -> dict[str, tuple[float, float]]:
     return positions
 
 
-def _radial(root: str, neighbours: dict[str, set[str]],
-            seen: set[str]) -> dict[str, tuple[float, float]]:
+def _radial(root: str, neighbours: dict[str, set[str]], seen: set[str],
+            grouping: list[list[tuple[str, str]]] | None = None,
+            ) -> dict[str, tuple[float, float]]:
     """Radial layout of the component of ``root`` (marking its nodes in ``seen``)."""
     seen.add(root)
     order = [root]
     children: dict[str, list[str]] = {root: []}
     depth = {root: 0}
+    first = [m for group in grouping or [] for m, _ in group]
+    group_of = {m: i for i, group in enumerate(grouping or []) for m, _ in group}
     for node in order:  # breadth-first; ``order`` grows as we go
-        for nb in sorted(neighbours[node], key=lambda n: (-len(neighbours[n]), n)):
+        ranked = sorted(neighbours[node], key=lambda n: (-len(neighbours[n]), n))
+        if node == root and grouping:
+            ranked = first + [n for n in ranked if n not in group_of]
+        for nb in ranked:
             if nb not in seen:
                 seen.add(nb)
                 depth[nb] = depth[node] + 1
@@ -708,31 +818,72 @@ def _radial(root: str, neighbours: dict[str, set[str]],
     for node in reversed(order):
         for child in children[node]:
             size[node] += size[child]
+    # a group of a hub's neighbours takes the room of one more node on each side
+    gap = {m for group in grouping or [] for m in (group[0][0], group[-1][0])}
     per_ring = Counter(depth.values())
-    radius = [0.0]
-    for d in range(1, max(per_ring) + 1):
-        radius.append(max(radius[-1] + RING, per_ring[d] * SPACING / (2 * math.pi)))
-    placed = {root: (0.0, 0.0)}
+    if grouping:  # the hub's neighbours stand on two staggered rings: a smaller radius
+        per_ring[1] = round((per_ring[1] + len(grouping)) / 1.4) + 1
+    # angles first: each subtree gets a share of its parent's span by its size
     span = {root: (0.0, 2 * math.pi)}
+    angle = {root: 0.0}
     for node in order:
         lo, hi = span[node]
-        total = size[node] - 1
+        weight = {c: size[c] + (0.5 if node == root and c in gap else 0.0)
+                  for c in children[node]}
+        total = sum(weight.values())
         at = lo
         for child in children[node]:
-            share = (hi - lo) * size[child] / total
+            share = (hi - lo) * weight[child] / total
             span[child] = (at, at + share)
-            angle = at + share / 2
-            r = radius[depth[child]]
-            placed[child] = (r * math.cos(angle), r * math.sin(angle))
+            angle[child] = at + share / 2
             at += share
+    # then radii: a ring is far enough out for its nodes, and for the crowdest family
+    # on it (children in their parent's span), up to half as far again
+    crowd: Counter[int] = Counter()
+    for node in order:
+        if len(children[node]) > 1 and node != root:
+            width = span[node][1] - span[node][0]
+            crowd[depth[node] + 1] = max(crowd[depth[node] + 1],
+                                         round(len(children[node]) * SPACING / width))
+    radius = [0.0]
+    for d in range(1, max(per_ring) + 1):
+        ring = max(radius[-1] + RING, per_ring[d] * SPACING / (2 * math.pi))
+        radius.append(max(ring, min(crowd[d], 1.5 * ring)))
+    placed = {root: (0.0, 0.0)}
+    for node in order:
+        for i, child in enumerate(children[node]):
+            r = radius[depth[child]]
+            if node == root and grouping and i % 2:
+                r += RING * 0.55
+            placed[child] = (r * math.cos(angle[child]), r * math.sin(angle[child]))
     return placed
 
 
 # --------------------------------------------------------------------------- the page
 
 
-def render(view: View, title: str | None = None) -> str:
-    """The HTML page of ``view``: one self-contained file, UTF-8."""
+def describe_selection(selection: Selection) -> str | None:
+    """What a subgraph page shows, in words, for its title ("paths from diuretics to
+    leg cramp"); None for the whole graph."""
+    parts = []
+    if selection.query:
+        parts.append(f"what {selection.query} makes")
+    if selection.population:
+        parts.append(f"facts for {selection.population}")
+    if selection.relations:
+        parts.append("relations " + ", ".join(selection.relations))
+    if selection.around:
+        steps = "" if selection.depth == 1 else f", {selection.depth} steps"
+        parts.append(f"around {selection.around}{steps}")
+    if selection.path:
+        parts.append(f"paths from {selection.path[0]} to {selection.path[1]}")
+    return "; ".join(parts) or None
+
+
+def render(view: View, title: str | None = None, shows: str | None = None) -> str:
+    """The HTML page of ``view``: one self-contained file, UTF-8. ``shows`` says what
+    part of the graph it is (see :func:`describe_selection`): it goes into the default
+    title and the page's heading."""
     import jinja2
     from markupsafe import Markup
 
@@ -757,8 +908,11 @@ def render(view: View, title: str | None = None) -> str:
     if title is None:
         title = (f"{docs[0]['title']}: knowledge graph" if len(docs) == 1
                  else f"Knowledge graph of {len(docs)} documents" if docs else "Knowledge graph")
+        if shows:
+            title = f"{title}, {shows}"
     return env.get_template("viz.html").render(
-        title=title, csp=csp, data=view.data, counts=view.data["counts"], documents=docs,
+        title=title, shows=shows, csp=csp, data=view.data, counts=view.data["counts"],
+        documents=docs,
         vis_css=Markup(assets["vis.css"]), viz_css=Markup(assets["viz.css"]),
         vis_js=Markup(assets["vis.js"]), viz_js=Markup(assets["viz.js"]),
     )

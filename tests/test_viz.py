@@ -27,7 +27,7 @@ from rdflib.namespace import DCTERMS, PROV, SKOS
 from kg.cli import cli
 from kg.errors import DataError
 from kg.network import to_networkx
-from kg.subgraph import Selection, select
+from kg.subgraph import Selection, select, select_facts
 from kg.viz import build_view, layout, page_data, read_graph, render, render_html
 from kg.vocab import KG, KGD, KGR, OA
 
@@ -131,16 +131,27 @@ def test_relation_kinds_and_classes_have_friendly_names(view: Any) -> None:
 
 
 def test_population_filter_follows_kg_export_population(graph: Graph, view: Any) -> None:
-    """A fact shows under a population exactly when 'kg export --population' keeps it."""
+    """A fact concerns a population in the page exactly when 'kg export --population'
+    keeps it (a descriptive fact, such as anatomy, only for an entity another names)."""
     data = view.data
     options = {p["label"]: i for i, p in enumerate(data["populations"]) if p["option"]}
     assert {"children", "pregnant women"} <= set(options)
     assert "people of all ages" not in options  # a general population concerns everyone
+    desc = {i for i, r in enumerate(data["relations"]) if r.get("desc")}
+    assert {data["relations"][i]["label"] for i in desc} >= {"associated anatomy", "subtype of"}
     for name, index in options.items():
-        kept = {str(st) for st in select(graph, Selection(population=name))
-                .subjects(RDF.type, RDF.Statement)}
-        shown = {e["id"] for e in data["edges"] if "for" not in e or index in e["for"]}
-        assert shown == {e["id"] for e in data["edges"]} & kept, name
+        facts, _ = select_facts(graph, Selection(population=name))
+        kept = {str(f.statement) if f.statement else f"{f.subject} {f.predicate} {f.object}"
+                for f in facts}
+        concerned = {e["id"] for e in data["edges"] if "for" not in e or index in e["for"]}
+        core = {e["id"] for e in data["edges"] if e["rel"] not in desc}
+        assert concerned & core == kept & core, name
+        assert kept - core <= concerned, name
+        # specific: stated for the population, or naming it
+        for e in data["edges"]:
+            if index in e.get("sp", ()):
+                assert index in e.get("pop", ()) or str(KGR[name.replace(" ", "-")]) in (
+                    e["from"], e["to"]), e
     children = options["children"]
     pregnancy_only = [e for e in data["edges"] if "for" in e and children not in e["for"]
                       and e.get("pop") == [options["pregnant women"]]]
@@ -164,6 +175,27 @@ def test_layout_is_deterministic_and_spreads_the_nodes() -> None:
     assert first == second and set(first) == set(g.nodes)
     distinct = {(round(x), round(y)) for x, y in first.values()}
     assert len(distinct) == len(first)
+
+
+def test_the_hubs_neighbours_are_grouped_by_relation(graph: Graph, view: Any) -> None:
+    """Around leg cramp, each kind of relation has a sector of its own (and a group the
+    page can fold into one node)."""
+    groups = view.data["groups"]
+    hub = str(KGR["leg-cramp"])
+    assert groups and all(g["hub"] == hub for g in groups)
+    kinds = [g["kind"] for g in groups]
+    assert kinds[0] == "causes" and {"treatments", "first aid", "specialists"} <= set(kinds)
+    members = [m for g in groups for m in g["members"]]
+    assert len(members) == len(set(members))
+    positions = {n["id"]: (n["x"], n["y"]) for n in view.data["nodes"]}
+    cx, cy = positions[hub]
+    angle = {m: math.atan2(positions[m][1] - cy, positions[m][0] - cx) % (2 * math.pi)
+             for m in members}
+    spans = [(min(angle[m] for m in g["members"]), max(angle[m] for m in g["members"]))
+             for g in groups]
+    for (lo, hi), (next_lo, _) in zip(spans, spans[1:], strict=False):
+        assert lo <= hi < next_lo  # sectors in order, none inside another
+    assert view.data["layout"]["settle"] is False  # kg's layout is the one drawn
 
 
 def test_cross_references_are_listed_not_drawn() -> None:
@@ -193,7 +225,8 @@ def test_the_page_is_one_file_that_fetches_nothing(seed_page: Path) -> None:
     tags = [t for t, _ in parser.tags]
     assert "link" not in tags and "img" not in tags and "iframe" not in tags
     for tag, attrs in parser.tags:
-        assert "src" not in attrs and "href" not in attrs, tag
+        assert "src" not in attrs, tag
+        assert (attrs.get("href") or "#").startswith("#"), tag  # skip links only
     assert "sourceMappingURL" not in html
     [csp] = [a["content"] for t, a in parser.tags
              if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
@@ -329,15 +362,18 @@ def test_the_installed_wheel_ships_the_templates(tmp_path: Path) -> None:
     [wheel] = wheel_dir.glob("kg-*.whl")
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as zf:
-        assert {"kg/templates/viz.html", "kg/templates/viz.js",
-                "kg/templates/viz.css"} <= set(zf.namelist())
+        assert {"kg/templates/viz.html", "kg/templates/viz.js", "kg/templates/viz.css",
+                "kg/stories.py", "kg/_data/stories/pregnancy.yaml"} <= set(zf.namelist())
         zf.extractall(site)
     code = ("import kg, rdflib; from kg.viz import render_html; "
-            "print(kg.__file__); print(len(render_html(rdflib.Graph())))")
+            "from kg.paths import default_data_dir; from kg.stories import load_stories; "
+            "print(kg.__file__); print(len(render_html(rdflib.Graph()))); "
+            "print(len(load_stories(default_data_dir() / 'stories')))")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
                          text=True, env={"PYTHONPATH": str(site), "PATH": ""}, check=True)
-    kg_file, size = out.stdout.split()
+    kg_file, size, stories = out.stdout.split()
     assert kg_file.startswith(str(site)) and int(size) > 100_000
+    assert int(stories) >= 3  # the stories ship with the data
 
 
 # --------------------------------------------------------------------------- in a browser
@@ -450,20 +486,23 @@ def test_the_population_filter_hides_what_it_should(tab: Tab, seed_page: Path,
     children = next(i for i, p in enumerate(data["populations"]) if p["label"] == "children")
     pregnant = next(i for i, p in enumerate(data["populations"])
                     if p["label"] == "pregnant women")
-    tab.page.select_option("#population", str(children))
+    tab.page.select_option("#population", str(pregnant))
     shown = tab.shown("edges")
-    expected = {e["id"] for e in data["edges"] if "for" not in e or children in e["for"]}
-    assert shown == expected
-    pregnancy_only = {e["id"] for e in data["edges"] if e.get("pop") == [pregnant]}
-    assert pregnancy_only and not pregnancy_only & shown
-    assert {e["id"] for e in data["edges"] if e.get("pop") == [children]} <= shown
-    assert {e["id"] for e in data["edges"] if "pop" not in e and "for" not in e} <= shown
-    # an entity with no fact left goes too (fetus); the counts say so
+    # what is specific to pregnant women, not what holds for everyone or for children
+    assert {e["id"] for e in data["edges"] if pregnant in e.get("pop", ())} <= shown
+    assert not {e["id"] for e in data["edges"] if e.get("pop") == [children]} & shown
+    general = {e["id"] for e in data["edges"] if "pop" not in e and "sp" not in e
+               and ("for" not in e or pregnant in e["for"])
+               and not data["relations"][e["rel"]].get("desc")}
+    assert general and not general & shown
+    # an entity with no fact left goes too; the counts say so
     ends = {n for e in data["edges"] if e["id"] in shown for n in (e["from"], e["to"])}
-    isolated = {n["id"] for n in data["nodes"] if n["deg"] == 0}
-    assert tab.shown("nodes") == ends | isolated
-    assert str(KGR["fetus"]) not in ends
+    assert tab.shown("nodes") - ends <= {n["id"] for n in data["nodes"] if n["deg"] == 0}
+    assert str(KGR["hypothermia"]) not in tab.shown("nodes")
     assert tab.js("document.getElementById('shown').textContent").startswith("showing ")
+    # facts for everyone, on request
+    tab.page.click("#general")
+    assert general <= tab.shown("edges")
     tab.page.select_option("#population", "")
     assert len(tab.shown("edges")) == len(data["edges"])
 
@@ -551,7 +590,7 @@ def test_hostile_labels_stay_inert(tab: Tab, tmp_path: Path) -> None:
     assert img in tab.page.locator("#panel").inner_text()
     tab.page.select_option("#population", index=1)
     assert tab.js("document.querySelector('#population').selectedOptions[0].textContent") \
-        .startswith(img)
+        .startswith("Facts for " + img)
     assert tab.js("window.__pwned") is None
     assert tab.js("document.querySelectorAll('img').length") == 0
     assert tab.js("document.scripts.length") == 3

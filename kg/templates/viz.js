@@ -3,8 +3,12 @@
  *
  * Safety: every label, note and quote is data. It reaches the page only through
  * textContent, createElement and createTextNode, vis-network's canvas (labels) or
- * vis-network tooltips built here as DOM elements; never through innerHTML or as
- * markup. Links are made only for http(s) IRIs.
+ * vis-network tooltips given as plain strings; never through innerHTML or as markup.
+ * Links are made only for http(s) IRIs.
+ *
+ * What the reader looks at (entity or fact, population, relations, folded groups,
+ * story step, table) lives in the address's fragment (#entity=...&population=...), so
+ * that a copied address opens the same view.
  *
  * For tests and tools: window.network is the vis Network; window.kg.ready turns true
  * (and <html data-ready="true">) once the graph is drawn and laid out.
@@ -16,7 +20,12 @@
   const data = JSON.parse(document.getElementById("kg-data").textContent);
   performance.mark("kg:parsed");
   const reduceMotion = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  // a touch screen has no hover: tooltips would stick, the panel says it all instead
+  const touch = window.matchMedia("(hover: none)").matches;
   const UNTYPED = { label: "no class", color: "#9aa3ad", shape: "dot" };
+  //: labels are drawn at least this many pixels high on the screen (times the text size)
+  const MIN_LABEL_PX = 13;
+  const FADED = 0.22;
 
   // ------------------------------------------------------------------ DOM helpers
 
@@ -98,6 +107,7 @@
 
   const nodesById = new Map(data.nodes.map((n) => [n.id, n]));
   const edgesById = new Map(data.edges.map((e) => [e.id, e]));
+  const edgesByFact = new Map(data.edges.filter((e) => e.fact).map((e) => [e.fact, e]));
   const edgesOf = new Map(data.nodes.map((n) => [n.id, []]));
   for (const e of data.edges) {
     edgesOf.get(e.from).push(e);
@@ -114,6 +124,11 @@
   const relationOf = (e) => data.relations[e.rel];
   const kindOrder = new Map(data.kinds.map((k, i) => [k.label, i]));
   const factLabel = (e) => (e.neg ? "not: " : "") + relationOf(e).label;
+  const localName = (id) => id.replace(/^.*[/#]/, "");
+  const storiesById = new Map((data.stories || []).map((s) => [s.id, s]));
+  const groups = data.groups || [];
+  const groupOf = new Map(); // member node id -> index of its group
+  groups.forEach((g, i) => g.members.forEach((m) => groupOf.set(m, i)));
 
   // ------------------------------------------------------------------ tooltips
 
@@ -140,6 +155,7 @@
   function qualifierTexts(e) {
     const out = [];
     if (e.pop) out.push("for " + e.pop.map((i) => data.populations[i].label).join(", "));
+    // every other qualifier kg knows (context, severity, frequency, salience...), by name
     for (const [key, values] of Object.entries(e.qual || {})) out.push(`${key}: ${values.join(", ")}`);
     return out;
   }
@@ -147,29 +163,37 @@
   // ------------------------------------------------------------------ vis data
 
   const big = !data.layout.physics;
-  let physicsOn = data.layout.physics;
-  const nodes = new vis.DataSet(data.nodes.map((n) => {
-    const cls = classOf(n);
+  let physicsOn = data.layout.settle;
+  function nodeColour(cls) {
     const border = darker(cls.color);
     return {
+      background: cls.color, border,
+      highlight: { background: cls.color, border: "#111827" },
+      hover: { background: cls.color, border: "#111827" },
+    };
+  }
+  const nodes = new vis.DataSet(data.nodes.map((n) => {
+    const cls = classOf(n);
+    const item = {
       id: n.id, label: n.label, x: n.x, y: n.y, value: Math.sqrt(n.deg + 1), shape: cls.shape,
-      color: {
-        background: cls.color, border,
-        highlight: { background: cls.color, border: "#111827" },
-        hover: { background: cls.color, border: "#111827" },
-      },
-      title: nodeTooltip(n),
+      color: nodeColour(cls),
       // entities in no fact (qualifier values: night, winter...) keep their place in a row
       physics: n.deg > 0,
     };
+    if (!touch) item.title = nodeTooltip(n);
+    return item;
   }));
+  const EDGE_COLOUR = big ? "rgba(152, 162, 179, 0.45)" : "#98a2b3";
+  function edgeColour(e, faded) {
+    if (e.neg) return { color: faded ? "rgba(180, 83, 83, 0.2)" : "#b45353", highlight: "#7f1d1d", hover: "#7f1d1d" };
+    return { color: faded ? "rgba(152, 162, 179, 0.2)" : EDGE_COLOUR, highlight: "#1d2433", hover: "#334155" };
+  }
   const edges = new vis.DataSet(data.edges.map((e) => {
-    const item = {
-      id: e.id, from: e.from, to: e.to, label: factLabel(e), title: edgeTooltip(e),
-    };
+    const item = { id: e.id, from: e.from, to: e.to, label: factLabel(e) };
+    if (!touch) item.title = edgeTooltip(e);
     if (e.neg) {
       item.dashes = [8, 6];
-      item.color = { color: "#b45353", highlight: "#7f1d1d", hover: "#7f1d1d" };
+      item.color = edgeColour(e, false);
     }
     if (e.dup) {
       const side = e.dup % 2 ? "curvedCW" : "curvedCCW";
@@ -177,46 +201,174 @@
     }
     return item;
   }));
+  // a folded group of a hub's neighbours: one node, linked to the hub
+  groups.forEach((g, i) => {
+    const members = g.members.map((m) => nodesById.get(m));
+    const x = members.reduce((s, n) => s + n.x, 0) / members.length;
+    const y = members.reduce((s, n) => s + n.y, 0) / members.length;
+    nodes.add({ id: `group:${i}`, label: `${g.kind} (${members.length})`, x, y, shape: "box",
+      color: { background: "#eef2fb", border: "#2f5fb3" }, font: { size: 22, color: "#1d2433" },
+      margin: 10, physics: false, title: touch ? undefined : `${members.length} entities folded: click to unfold` });
+    edges.add({ id: `group-edge:${i}`, from: `group:${i}`, to: g.hub, label: g.kind, dashes: [4, 4], physics: false });
+  });
 
   performance.mark("kg:datasets");
 
   // ------------------------------------------------------------------ filters
 
   const isolated = data.nodes.filter((n) => n.deg === 0).map((n) => n.id);
-  const state = { population: "", kinds: new Set(data.kinds.map((k) => k.label)) };
+  const isolatedSet = new Set(isolated);
+  const state = {
+    population: "", general: false, kinds: new Set(data.kinds.map((k) => k.label)),
+    folded: new Set(), story: null, step: 0, table: false, textSize: 1, presenting: false,
+  };
   let shownEdges = new Set(data.edges.map((e) => e.id));
   let shownNodes = new Set(data.nodes.map((n) => n.id));
+  let fadedEdges = new Set();
+  let fadedNodes = new Set();
+  let shownGroups = new Set();
+  const breakdown = { specific: 0, stated: 0, about: 0, descriptive: 0, general: 0, generalShown: 0 };
 
-  function edgeShown(e) {
-    if (!state.kinds.has(relationOf(e).kind)) return false;
-    // e.for: the populations a fact concerns, when not all (computed by kg, as for
-    // 'kg export --population': stated for no other population, nor about another one)
-    return state.population === "" || !e.for || e.for.includes(Number(state.population));
-  }
+  // e.for: the populations a fact concerns, when not all (computed by kg, as for
+  // 'kg export --population': stated for no other population, nor about another one);
+  // e.sp: those it is specific to (stated for them, or naming them)
+  const concerns = (e, pop) => !e.for || e.for.includes(pop);
+  const isSpecific = (e, pop) => !!e.sp && e.sp.includes(pop);
+  const kindOn = (e) => state.kinds.has(relationOf(e).kind);
 
-  const nodeView = new vis.DataView(nodes, { filter: (item) => shownNodes.has(item.id) });
-  const edgeView = new vis.DataView(edges, { filter: (item) => shownEdges.has(item.id) });
+  const nodeView = new vis.DataView(nodes, { filter: (item) => shownNodes.has(item.id) || shownGroups.has(item.id) });
+  const edgeView = new vis.DataView(edges, { filter: (item) => shownEdges.has(item.id) || shownGroups.has(item.id) });
 
-  function applyFilters() {
-    shownEdges = new Set();
-    shownNodes = new Set(isolated);
+  /** The facts the filters keep: under a population, those specific to it (and those
+   * for everyone when asked, faded), and of the descriptive ones (anatomy, kinds of)
+   * those about an entity another kept fact names: the rule of 'kg export --population'. */
+  function selectFacts() {
+    const keep = new Set();
+    const faded = new Set();
+    const pop = state.population === "" ? null : Number(state.population);
+    Object.assign(breakdown, { specific: 0, stated: 0, about: 0, descriptive: 0, general: 0, generalShown: 0 });
+    if (pop === null) {
+      for (const e of data.edges) if (kindOn(e)) keep.add(e.id);
+      return { keep, faded };
+    }
+    const taking = new Set();
+    const takingSpecific = new Set();
     for (const e of data.edges) {
-      if (edgeShown(e)) {
-        shownEdges.add(e.id);
-        shownNodes.add(e.from);
-        shownNodes.add(e.to);
+      if (!kindOn(e) || relationOf(e).desc || !concerns(e, pop)) continue;
+      if (isSpecific(e, pop)) {
+        breakdown.specific++;
+        if (e.pop && e.pop.includes(pop)) breakdown.stated++;
+        else breakdown.about++;
+        takingSpecific.add(e.from);
+        takingSpecific.add(e.to);
+      } else {
+        breakdown.general++;
+        if (!state.general) continue;
+        faded.add(e.id);
+      }
+      keep.add(e.id);
+      taking.add(e.from);
+      taking.add(e.to);
+    }
+    for (const e of data.edges) {
+      if (kindOn(e) && relationOf(e).desc && concerns(e, pop) && taking.has(e.from)) {
+        keep.add(e.id);
+        // described for an entity only facts for everyone name: faded with them
+        if (takingSpecific.has(e.from)) breakdown.descriptive++;
+        else faded.add(e.id);
       }
     }
+    breakdown.generalShown = faded.size;
+    return { keep, faded };
+  }
+
+  function applyFilters(options) {
+    const { keep, faded } = selectFacts();
+    const story = state.story ? storiesById.get(state.story) : null;
+    if (story) for (const step of story.steps) for (const id of step.edges) keep.add(id);
+    // folded groups: their members (and the facts that name them) give way to one node
+    const hidden = new Set();
+    shownGroups = new Set();
+    for (const i of state.folded) {
+      for (const m of groups[i].members) hidden.add(m);
+    }
+    shownEdges = new Set();
+    shownNodes = new Set();
+    const pop = state.population;
+    for (const e of data.edges) {
+      if (!keep.has(e.id)) continue;
+      if (hidden.has(e.from) || hidden.has(e.to)) {
+        const g = groupOf.get(hidden.has(e.from) ? e.from : e.to);
+        if (g !== undefined && state.folded.has(g)) {
+          shownGroups.add(`group:${g}`);
+          shownGroups.add(`group-edge:${g}`);
+        }
+        continue;
+      }
+      shownEdges.add(e.id);
+      shownNodes.add(e.from);
+      shownNodes.add(e.to);
+    }
+    for (const id of isolated) {
+      // entities in no fact (night, winter...): all of them, or those qualifying a fact shown
+      if (pop === "" || (qualified.get(id) || []).some((e) => shownEdges.has(e.id))) shownNodes.add(id);
+    }
+    for (const g of Array.from(shownGroups)) {
+      if (g.startsWith("group:") && !shownNodes.has(groups[Number(g.slice(6))].hub)) {
+        shownGroups.delete(g);
+        shownGroups.delete("group-edge:" + g.slice(6));
+      }
+    }
+    // facts for everyone, shown under a population on request, are faded, as are the
+    // entities only they name
+    const nodesFaded = new Set();
+    if (faded.size) {
+      const strong = new Set();
+      for (const id of shownEdges) {
+        if (!faded.has(id)) {
+          const e = edgesById.get(id);
+          strong.add(e.from);
+          strong.add(e.to);
+        }
+      }
+      for (const id of shownNodes) if (!strong.has(id) && !isolatedSet.has(id)) nodesFaded.add(id);
+    }
+    restyle(faded, nodesFaded);
     // a node hidden and shown again comes back where its data says: keep moved ones there
-    if (network && physicsOn) network.storePositions();
+    if (network && physicsOn) storePositions();
     edgeView.refresh();
     nodeView.refresh();
     updateShown();
+    if (laidOut) labelSizes();
+    if (state.table) fillTable();
+    if (options && options.quiet) return;
     if (current && !(current.node ? shownNodes.has(current.id) : shownEdges.has(current.id))) {
       showIntro();
     } else if (current) {
       current.node ? showNode(current.id) : showEdge(current.id);
     }
+    saveState();
+  }
+
+  /** Fade or restore the colours of what changed since the last call. */
+  function restyle(faded, nodesFaded) {
+    const edgeUpdates = [];
+    for (const id of new Set([...fadedEdges, ...faded])) {
+      if (fadedEdges.has(id) !== faded.has(id)) {
+        const e = edgesById.get(id);
+        edgeUpdates.push({ id, color: faded.has(id) ? edgeColour(e, true) : edgeColour(e, false) });
+      }
+    }
+    const nodeUpdates = [];
+    for (const id of new Set([...fadedNodes, ...nodesFaded])) {
+      if (fadedNodes.has(id) !== nodesFaded.has(id)) {
+        nodeUpdates.push({ id, opacity: nodesFaded.has(id) ? FADED : 1 });
+      }
+    }
+    if (edgeUpdates.length) edges.update(edgeUpdates);
+    if (nodeUpdates.length) nodes.update(nodeUpdates);
+    fadedEdges = faded;
+    fadedNodes = nodesFaded;
   }
 
   function updateShown() {
@@ -225,13 +377,35 @@
       ? `${plural(data.nodes.length, "entity", "entities")}, ${plural(data.edges.length, "fact", "facts")}`
       : `showing ${shownNodes.size.toLocaleString("en")} of ${plural(data.nodes.length, "entity", "entities")}, ` +
         `${shownEdges.size.toLocaleString("en")} of ${plural(data.edges.length, "fact", "facts")}`;
+    const pop = state.population === "" ? null : data.populations[Number(state.population)];
+    if (!pop) {
+      if (populationNote) setStatus("");
+      populationNote = false;
+      return;
+    }
+    const parts = [`${plural(breakdown.stated, "fact", "facts")} stated for ${pop.label}`];
+    if (breakdown.about) parts.push(`${plural(breakdown.about, "fact", "facts")} about them`);
+    if (breakdown.descriptive) parts.push(`${breakdown.descriptive} describing what these name (anatomy, kinds of)`);
+    const everyone = state.general
+      ? `, and ${plural(breakdown.generalShown, "fact", "facts")} for everyone, faded`
+      : `; ${plural(breakdown.general, "fact", "facts")} for everyone are hidden`;
+    const button = el("button", { type: "button", id: "general", "aria-pressed": String(state.general),
+      text: state.general ? "Hide them" : "Show them, faded" });
+    button.addEventListener("click", () => {
+      state.general = !state.general;
+      applyFilters();
+      $("general").focus();
+    });
+    setStatus(`For ${pop.label}: ${parts.join(", ")}${everyone}.`, button);
+    populationNote = true;
   }
+  let populationNote = false;
 
   function buildFilters() {
     const select = $("population");
     for (const [i, p] of data.populations.entries()) {
       if (!p.option) continue;
-      select.append(el("option", { value: String(i), text: `${p.label} (${plural(p.count, "fact", "facts")})` }));
+      select.append(el("option", { value: String(i), text: `Facts for ${p.label} (${plural(p.stated, "fact", "facts")})` }));
     }
     select.disabled = select.options.length < 2;
     select.addEventListener("change", () => {
@@ -257,6 +431,25 @@
     };
     $("kinds-all").addEventListener("click", () => setAll(true));
     $("kinds-none").addEventListener("click", () => setAll(false));
+
+    if (groups.length) {
+      $("groups-box").hidden = false;
+      $("groups-title").textContent = `Around ${nodesById.get(groups[0].hub).label}`;
+      groups.forEach((g, i) => {
+        const box = el("input", { type: "checkbox", value: String(i), id: `group-box-${i}` });
+        box.checked = true;
+        box.addEventListener("change", () => setFolded(i, !box.checked));
+        $("groups").append(el("li", {}, el("label", {}, box, " " + g.kind + " ",
+          el("span", { class: "count", text: String(g.members.length) }))));
+      });
+    }
+  }
+
+  function setFolded(i, folded) {
+    folded ? state.folded.add(i) : state.folded.delete(i);
+    const box = $(`group-box-${i}`);
+    if (box) box.checked = !folded;
+    applyFilters();
   }
 
   function buildLegend() {
@@ -294,13 +487,25 @@
 
   let current = null; // {node: true|false, id}
 
+  /** Open or close the panel; the canvas takes the room left at once (vis-network
+   * would notice only later), so that what is framed stays framed. */
   function openPanel() {
+    if ($("main").classList.contains("with-panel")) return;
     $("main").classList.add("with-panel");
+    if (network) network.setSize("100%", "100%");
+  }
+
+  function closePanel() {
+    if (!$("main").classList.contains("with-panel")) return;
+    $("main").classList.remove("with-panel");
+    if (network) network.setSize("100%", "100%");
+    saveState();
   }
 
   function showIntro() {
     current = null;
     $("panel-body").replaceChildren(...introChildren);
+    saveState();
   }
 
   const introChildren = Array.from($("panel-body").childNodes);
@@ -402,6 +607,7 @@
     $("panel-body").scrollTop = 0;
     $("panel").scrollTop = 0;
     openPanel();
+    saveState();
   }
 
   function showEdge(id) {
@@ -415,7 +621,9 @@
       el("ol", { class: "fact-list" }, factItem(e, null)),
     ];
     $("panel-body").replaceChildren(...body);
+    $("panel").scrollTop = 0;
     openPanel();
+    saveState();
   }
 
   /** A link to an http(s) IRI (any other scheme, javascript: included, stays text). */
@@ -426,6 +634,189 @@
     return el("code", { text: text || iri });
   }
 
+  // ------------------------------------------------------------------ stories
+
+  function buildStories() {
+    const select = $("story");
+    for (const story of data.stories || []) {
+      select.append(el("option", { value: story.id, text: `${story.title} (${plural(story.steps.length, "step", "steps")})` }));
+    }
+    $("story-box").hidden = !(data.stories || []).length;
+    select.addEventListener("change", () => (select.value ? startStory(select.value, 0) : endStory()));
+    $("story-prev").addEventListener("click", () => stepStory(-1));
+    $("story-next").addEventListener("click", () => stepStory(1));
+    $("story-end").addEventListener("click", endStory);
+  }
+
+  function startStory(id, step) {
+    const story = storiesById.get(id);
+    if (!story) return;
+    state.story = id;
+    $("story").value = id;
+    if (story.population) {
+      const wanted = story.population.toLowerCase();
+      const i = data.populations.findIndex((p) => p.option &&
+        (p.label.toLowerCase() === wanted || localName(p.iri) === wanted || p.iri === story.population));
+      if (i >= 0) {
+        state.population = String(i);
+        $("population").value = String(i);
+      }
+    }
+    applyFilters({ quiet: true });
+    showStep(Math.max(0, Math.min(step, story.steps.length - 1)));
+  }
+
+  function stepStory(delta) {
+    const story = state.story && storiesById.get(state.story);
+    if (!story) return;
+    const next = state.step + delta;
+    if (next >= 0 && next < story.steps.length) showStep(next);
+  }
+
+  function endStory() {
+    state.story = null;
+    state.step = 0;
+    $("story").value = "";
+    $("story-bar").hidden = true;
+    network.unselectAll();
+    applyFilters({ quiet: true });
+    showIntro();
+  }
+
+  /** One step: its facts selected on the canvas and framed, their sentences in the panel. */
+  function showStep(i) {
+    const story = storiesById.get(state.story);
+    const step = story.steps[i];
+    state.step = i;
+    current = null;
+    $("story-bar").hidden = false;
+    $("story-title").textContent = story.title;
+    $("story-step").textContent = `step ${i + 1} of ${story.steps.length}`;
+    $("story-text").textContent = step.text;
+    $("story-prev").disabled = i === 0;
+    $("story-next").disabled = i === story.steps.length - 1;
+    openPanel();
+    const ids = step.edges.filter((id) => shownEdges.has(id));
+    const ends = Array.from(new Set(ids.flatMap((id) => [edgesById.get(id).from, edgesById.get(id).to])));
+    network.setSelection({ nodes: ends, edges: ids }, { highlightEdges: false });
+    if (ends.length) {
+      network.fit({ nodes: ends, animation: reduceMotion ? false : { duration: 500, easingFunction: "easeInOutQuad" } });
+      if (network.getScale() > 1.4) network.moveTo({ scale: 1.4, animation: false });
+    }
+    const body = [
+      el("p", { class: "kicker", text: `Story · step ${i + 1} of ${story.steps.length}` }),
+      el("h2", { id: "panel-title", text: story.title }),
+    ];
+    if (i === 0 && story.summary) body.push(el("p", { class: "muted", text: story.summary }));
+    body.push(el("p", { class: "story-text", text: step.text }));
+    const nav = el("p", { class: "story-nav" });
+    const back = el("button", { type: "button", text: "◀ Back" });
+    back.disabled = i === 0;
+    back.addEventListener("click", () => stepStory(-1));
+    const next = el("button", { type: "button", text: "Next ▶" });
+    next.disabled = i === story.steps.length - 1;
+    next.addEventListener("click", () => stepStory(1));
+    nav.append(back, next);
+    body.push(nav);
+    body.push(el("h3", { text: `The article says (${plural(step.edges.length, "fact", "facts")})` }));
+    body.push(el("ol", { class: "fact-list" }, ...step.edges.map((id) => {
+      const item = factItem(edgesById.get(id), null);
+      item.classList.add("story-fact");
+      item.dataset.edge = id;
+      return item;
+    })));
+    $("panel-body").replaceChildren(...body);
+    $("panel").scrollTop = 0;
+    openPanel();
+    saveState();
+  }
+
+  // ------------------------------------------------------------------ the table of facts
+
+  let tableRows = [];
+
+  function fillTable() {
+    const q = $("table-filter").value.trim().toLowerCase();
+    const rows = [];
+    const order = data.edges.filter((e) => shownEdges.has(e.id)).sort((a, b) =>
+      (kindOrder.get(relationOf(a).kind) - kindOrder.get(relationOf(b).kind)) ||
+      nodesById.get(a.from).label.localeCompare(nodesById.get(b.from).label) ||
+      nodesById.get(a.to).label.localeCompare(nodesById.get(b.to).label));
+    for (const e of order) {
+      const from = nodesById.get(e.from).label, to = nodesById.get(e.to).label;
+      const quotes = (e.ev || []).map((i) => data.evidence[i].exact);
+      const quals = qualifierTexts(e);
+      const text = [from, factLabel(e), to, ...quals, ...quotes].join(" ").toLowerCase();
+      if (q && !text.includes(q)) continue;
+      const summary = `${from} ${factLabel(e)} ${to}`;
+      const row = el("tr", { tabindex: "-1", "data-edge": e.id, "aria-label": summary + (quals.length ? ", " + quals.join(", ") : ""), class: fadedEdges.has(e.id) ? "general" : null },
+        el("td", { text: from }), el("td", { text: factLabel(e) }), el("td", { text: to }),
+        el("td", { text: quals.join("; ") }), el("td", { class: "quote", text: quotes.map((x) => "“" + x + "”").join(" ") }));
+      rows.push(row);
+    }
+    if (rows.length) rows[0].tabIndex = 0;
+    $("table-body").replaceChildren(...rows);
+    tableRows = rows;
+    $("table-count").textContent = `${plural(rows.length, "fact", "facts")}`;
+  }
+
+  function buildTable() {
+    $("view-toggle").addEventListener("click", () => setTable(!state.table));
+    $("skip-table").addEventListener("click", (event) => {
+      event.preventDefault();
+      setTable(true);
+      $("table-filter").focus();
+    });
+    $("table-filter").addEventListener("input", fillTable);
+    const body = $("table-body");
+    body.addEventListener("keydown", (event) => {
+      const row = event.target.closest("tr");
+      if (!row) return;
+      const i = tableRows.indexOf(row);
+      let to = null;
+      if (event.key === "ArrowDown") to = i + 1;
+      else if (event.key === "ArrowUp") to = i - 1;
+      else if (event.key === "Home") to = 0;
+      else if (event.key === "End") to = tableRows.length - 1;
+      else if (event.key === "PageDown") to = i + 10;
+      else if (event.key === "PageUp") to = i - 10;
+      else if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        showEdge(row.dataset.edge);
+        return;
+      }
+      if (to === null) return;
+      event.preventDefault();
+      focusRow(Math.max(0, Math.min(tableRows.length - 1, to)));
+    });
+    body.addEventListener("click", (event) => {
+      const row = event.target.closest("tr");
+      if (row) {
+        focusRow(tableRows.indexOf(row));
+        showEdge(row.dataset.edge);
+      }
+    });
+  }
+
+  function focusRow(i) {
+    const row = tableRows[i];
+    if (!row) return;
+    for (const r of tableRows) if (r.tabIndex === 0) r.tabIndex = -1;
+    row.tabIndex = 0;
+    row.focus();
+  }
+
+  function setTable(on) {
+    state.table = on;
+    $("table-view").hidden = !on;
+    $("graph").setAttribute("aria-hidden", on ? "true" : "false");
+    $("view-toggle").setAttribute("aria-pressed", String(on));
+    $("view-toggle").textContent = on ? "Graph" : "Table";
+    $("graph-wrap").classList.toggle("table-mode", on);
+    if (on) fillTable();
+    saveState();
+  }
+
   // ------------------------------------------------------------------ search
 
   const names = []; // [lower-case name, node id]: labels, other names, then ids
@@ -433,7 +824,7 @@
     names.push([n.label.toLowerCase(), n.id]);
     for (const a of n.alt || []) names.push([a.toLowerCase(), n.id]);
   }
-  for (const n of data.nodes) names.push([n.id.replace(/^.*[/#]/, "").toLowerCase(), n.id]);
+  for (const n of data.nodes) names.push([localName(n.id).toLowerCase(), n.id]);
 
   function buildSearch() {
     const list = $("search-list");
@@ -451,11 +842,20 @@
       const q = $("search").value.trim().toLowerCase();
       if (names.some(([name]) => name === q)) search(q);
     });
+    $("search").addEventListener("keydown", (event) => {
+      // Escape closes the panel, and leaves what was typed (a search box would clear it)
+      if (event.key === "Escape") {
+        event.preventDefault();
+        event.stopPropagation();
+        closePanel();
+      }
+    });
   }
 
   function find(query) {
     const q = query.trim().toLowerCase();
     if (!q) return null;
+    if (nodesById.has(query.trim())) return query.trim();
     const tests = [(name) => name === q, (name) => name.startsWith(q), (name) => name.includes(q)];
     for (const test of tests) {
       const hits = names.filter(([name]) => test(name)).map(([, id]) => id);
@@ -487,79 +887,160 @@
       search(nodesById.get(id).label);
       return;
     }
-    setStatus("");
+    if (!populationNote) setStatus("");
+    if (withPanel) showNode(id);
     network.selectNodes([id]);
     network.focus(id, {
       scale: Math.max(network.getScale(), 1.0),
       animation: reduceMotion ? false : { duration: 600, easingFunction: "easeInOutQuad" },
     });
-    if (withPanel) showNode(id);
   }
 
   function resetFilters() {
     state.population = "";
+    state.general = false;
     state.kinds = new Set(data.kinds.map((k) => k.label));
+    state.folded = new Set();
     $("population").value = "";
-    for (const box of $("kinds").querySelectorAll("input")) box.checked = true;
+    for (const box of document.querySelectorAll("#kinds input, #groups input")) box.checked = true;
     applyFilters();
   }
 
   // ------------------------------------------------------------------ the network
 
+  const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
   const options = {
     autoResize: true,
     layout: { improvedLayout: false, randomSeed: 7 },
     nodes: {
       borderWidth: 2,
       borderWidthSelected: 4,
-      font: { size: 20, face: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", color: "#1d2433",
-        strokeWidth: 5, strokeColor: "#ffffff" },
-      // size and label grow with the number of facts; small labels appear as you zoom in
-      scaling: { min: 14, max: 56, label: { enabled: true, min: 20, max: 46, maxVisible: 36, drawThreshold: 6 } },
+      font: { size: 20, face: FONT, color: "#1d2433", strokeWidth: 5, strokeColor: "#ffffff" },
+      // size grows with the number of facts, and so does the label (labelSizes())
+      scaling: { min: 14, max: 56, label: { enabled: big, min: 20, max: 46, maxVisible: 36, drawThreshold: big ? 6 : 9 } },
     },
     edges: {
       arrows: { to: { enabled: true, scaleFactor: 0.7 } },
       // a big graph's thousands of edges stay light, so that its nodes show through
-      color: { color: big ? "rgba(152, 162, 179, 0.45)" : "#98a2b3", highlight: "#1d2433",
-        hover: "#334155", inherit: false },
+      color: { color: EDGE_COLOUR, highlight: "#1d2433", hover: "#334155", inherit: false },
       width: big ? 0.8 : 1.5,
       selectionWidth: 2,
       hoverWidth: 1,
-      font: { size: 16, face: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", color: "#475569",
-        strokeWidth: 5, strokeColor: "#ffffff", align: "middle" },
+      font: { size: 16, face: FONT, color: "#475569", strokeWidth: 5, strokeColor: "#ffffff", align: "middle" },
       smooth: data.layout.smooth ? { enabled: true, type: "continuous", roundness: 0.3 } : false,
       scaling: { label: { drawThreshold: 8 } },
     },
     physics: {
-      enabled: data.layout.physics,
+      enabled: data.layout.settle,
       solver: "forceAtlas2Based",
-      forceAtlas2Based: { gravitationalConstant: -140, centralGravity: 0.01, springLength: 170,
-        springConstant: 0.05, damping: 0.5, avoidOverlap: 0.9 },
+      forceAtlas2Based: { gravitationalConstant: -160, centralGravity: 0.008, springLength: 190,
+        springConstant: 0.04, damping: 0.5, avoidOverlap: 1 },
       maxVelocity: 60,
-      stabilization: { enabled: data.layout.physics, iterations: data.layout.iterations, updateInterval: 50, fit: true },
+      stabilization: { enabled: data.layout.settle, iterations: data.layout.iterations, updateInterval: 50, fit: true },
     },
     interaction: {
-      hover: true,
+      hover: !touch,
       tooltipDelay: 150,
       hideEdgesOnDrag: big,
       hideEdgesOnZoom: big,
-      keyboard: { enabled: true, bindToWindow: false },
+      keyboard: { enabled: false },
       multiselect: false,
       navigationButtons: false,
     },
   };
 
+  // the introduction opens beside the graph on a wide screen only: elsewhere the graph comes first
+  if (window.matchMedia("(max-width: 1399px)").matches) $("main").classList.remove("with-panel");
   let network = null;
   const container = $("graph");
   network = new vis.Network(container, { nodes: nodeView, edges: edgeView }, options);
   window.network = network;
   performance.mark("kg:network");
 
-  const api = { ready: false, firstDrawMs: null, data, showNode, showEdge, search, applyFilters, state };
+  /** Readable labels. On a graph of up to a few hundred entities, the labels of the
+   * most connected entities are drawn at least MIN_LABEL_PX high on the screen (times
+   * the text size, and larger when presenting) whatever the zoom, as many as fit
+   * without covering each other; the others keep their size in the graph (shown as you
+   * zoom in). A big graph keeps vis-network's scaling: small labels appear as you zoom. */
+  const maxDeg = Math.max(1, ...data.nodes.map((n) => n.deg));
+  const baseFont = (n) => 20 + 26 * Math.sqrt(n.deg / maxDeg);
+  const byDegree = data.nodes.slice().sort((a, b) => b.deg - a.deg || a.label.length - b.label.length);
+  const fontNow = new Map();
+  let labelKey = "20.0,16.0"; // the options above: a big graph far out keeps them
+  function labelSizes() {
+    const k = state.textSize * (state.presenting ? 1.4 : 1);
+    const scale = network.getScale();
+    if (big) {
+      const min = scale < 0.5 ? 20 * k : Math.max(20 * k, MIN_LABEL_PX * k / scale);
+      const key = [min, 16 * k].map((v) => v.toFixed(1)).join(",");
+      if (key === labelKey) return;
+      labelKey = key;
+      network.setOptions({
+        nodes: { scaling: { label: { min, max: Math.max(46 * k, min * 1.5), maxVisible: 36 * k } } },
+        edges: { font: { size: 16 * k } },
+      });
+      network.body.emitter.emit("_dataChanged"); // vis-network sizes labels on a data change
+      return;
+    }
+    const minPx = MIN_LABEL_PX * k;
+    const box = container.getBoundingClientRect();
+    const taken = [];
+    const updates = [];
+    for (const n of byDegree) {
+      if (!shownNodes.has(n.id)) continue;
+      const base = baseFont(n) * k;
+      let size = base;
+      if (base * scale < minPx) {
+        const node = network.body.nodes[n.id];
+        const p = node && network.canvasToDOM({ x: node.x, y: node.y });
+        if (p && p.x > 0 && p.y > 0 && p.x < box.width && p.y < box.height) {
+          const w = n.label.length * minPx * 0.6 + 8, h = minPx * 1.5;
+          const top = p.y + (node.shape.height || 20) * scale / 2;
+          const r = [p.x - w / 2, top, p.x + w / 2, top + h];
+          if (!taken.some((t) => r[0] < t[2] && t[0] < r[2] && r[1] < t[3] && t[1] < r[3])) {
+            taken.push(r);
+            size = minPx / scale;
+          }
+        }
+      }
+      if (Math.abs((fontNow.get(n.id) || 0) - size) > 0.05) {
+        fontNow.set(n.id, size);
+        updates.push({ id: n.id, font: { size } });
+      }
+    }
+    if (updates.length) nodes.update(updates);
+    const edgeSize = 16 * k;
+    if (labelKey !== String(edgeSize)) {
+      labelKey = String(edgeSize);
+      network.setOptions({ edges: { font: { size: edgeSize } }, nodes: { scaling: { label: { enabled: false, maxVisible: 40 * k } } } });
+    }
+  }
+  let labelTimer = null;
+  const relabel = () => {
+    clearTimeout(labelTimer);
+    labelTimer = setTimeout(labelSizes, 60);
+  };
+  // after any change of the view (a zoom, a drag, an animation, moveTo from a script)
+  let viewKey = "";
+  network.on("afterDrawing", () => {
+    if (!laidOut) return;
+    const p = network.getViewPosition();
+    const key = `${network.getScale().toFixed(4)},${Math.round(p.x)},${Math.round(p.y)}`;
+    if (key !== viewKey) {
+      viewKey = key;
+      relabel();
+    }
+  });
+  network.on("resize", relabel);
+
+  const api = {
+    ready: false, firstDrawMs: null, data, state, showNode, showEdge, search, applyFilters,
+    startStory, stepStory, setTable, labelSizes,
+  };
   window.kg = api;
 
   let drawn = false;
-  let settled = !data.layout.physics;
+  let settled = !data.layout.settle;
   function markReady() {
     if (drawn && settled && !api.ready) {
       api.ready = true;
@@ -570,6 +1051,7 @@
   network.once("afterDrawing", () => {
     api.firstDrawMs = performance.now();
     drawn = true;
+    if (settled) afterLayout();
     markReady();
   });
   /** Entities in no fact (qualifier values such as night or winter) in rows under the rest. */
@@ -579,7 +1061,7 @@
     const pos = Object.values(network.getPositions(linked));
     const minX = Math.min(...pos.map((p) => p.x)), maxX = Math.max(...pos.map((p) => p.x));
     const maxY = Math.max(...pos.map((p) => p.y));
-    const step = 170, perRow = Math.max(1, Math.floor((maxX - minX) / step) + 1);
+    const step = 260, perRow = Math.max(1, Math.floor((maxX - minX) / step) + 1);
     const order = isolated.slice().sort((a, b) => {
       const na = nodesById.get(a), nb = nodesById.get(b);
       return (na.types[0] ?? -1) - (nb.types[0] ?? -1) || na.label.localeCompare(nb.label);
@@ -591,13 +1073,42 @@
     });
   }
 
+  /** Keep where the nodes drawn now are (vis-network's own storePositions fails on a
+   * node the filters hide). */
+  function storePositions() {
+    const pos = network.getPositions();
+    nodes.update(Object.entries(pos).map(([id, p]) => ({ id, x: p.x, y: p.y })));
+  }
+
+  /** Folded-group nodes sit where their members ended up. */
+  function placeGroups() {
+    groups.forEach((g, i) => {
+      const pos = Object.values(network.getPositions(g.members));
+      if (!pos.length) return;
+      nodes.update({ id: `group:${i}`, x: pos.reduce((s, p) => s + p.x, 0) / pos.length,
+        y: pos.reduce((s, p) => s + p.y, 0) / pos.length });
+    });
+  }
+
+  let laidOut = false;
+  function afterLayout() {
+    if (laidOut) return;
+    laidOut = true;
+    if (!data.layout.settle && !big) tidyIsolated();
+    placeGroups();
+    restoreState();
+    if (!current && !state.story && !big) fitAll(false);
+    labelSizes();
+  }
+
   network.once("stabilizationIterationsDone", () => {
     network.setOptions({ physics: { enabled: false } });
     physicsOn = false;
     tidyIsolated();
-    network.fit({ animation: false });
+    fitAll(false);
     $("physics").checked = false;
     settled = true;
+    if (drawn) afterLayout();
     markReady();
   });
 
@@ -608,43 +1119,233 @@
   });
 
   network.on("click", (params) => {
-    if (params.nodes.length) showNode(params.nodes[0]);
-    else if (params.edges.length) showEdge(params.edges[0]);
+    const id = params.nodes[0];
+    if (id && id.startsWith("group:")) setFolded(Number(id.slice(6)), false);
+    else if (id) showNode(id);
+    else if (params.edges.length && !params.edges[0].startsWith("group-edge:")) showEdge(params.edges[0]);
   });
+
+  // ------------------------------------------------------------------ the controls
 
   $("physics").checked = false;
   $("physics").addEventListener("change", (event) => {
     const on = event.target.checked;
-    if (!on) network.storePositions();
+    if (!on) storePositions();
     physicsOn = on;
     network.setOptions({ physics: { enabled: on, stabilization: { enabled: false } } });
     if (on && big) setStatus("Physics on a graph this size is slow: turn it off to keep the page responsive.");
-    else setStatus("");
+    else if (!populationNote) setStatus("");
   });
+  /** The whole graph in view, a little smaller than the canvas so that the tools do not cover it. */
+  function fitAll(animate) {
+    network.fit({ animation: false });
+    const view = network.getViewPosition(), scale = network.getScale() * 0.92;
+    network.moveTo({ position: { x: view.x, y: view.y - 14 / scale }, scale,
+      animation: reduceMotion || animate === false ? false : { duration: 400, easingFunction: "easeInOutQuad" } });
+  }
   $("reset").addEventListener("click", () => {
     network.unselectAll();
-    network.fit({ animation: reduceMotion ? false : { duration: 500, easingFunction: "easeInOutQuad" } });
+    fitAll();
     $("search").value = "";
-    setStatus("");
-    showIntro();
+    if (!populationNote) setStatus("");
+    if (!state.story) showIntro();
   });
-  $("panel-close").addEventListener("click", () => $("main").classList.remove("with-panel"));
+  function zoom(factor) {
+    network.moveTo({ scale: network.getScale() * factor, animation: reduceMotion ? false : { duration: 200, easingFunction: "easeInOutQuad" } });
+    clearTimeout(labelTimer);
+    labelTimer = setTimeout(labelSizes, 250);
+  }
+  function pan(dx, dy) {
+    const p = network.getViewPosition(), s = network.getScale();
+    network.moveTo({ position: { x: p.x + dx / s, y: p.y + dy / s }, animation: false });
+  }
+  $("zoom-in").addEventListener("click", () => zoom(1.3));
+  $("zoom-out").addEventListener("click", () => zoom(1 / 1.3));
+  $("text-size").addEventListener("input", () => {
+    state.textSize = Number($("text-size").value);
+    labelSizes();
+  });
+  $("panel-close").addEventListener("click", closePanel);
+  document.querySelector('.skip-links a[href="#panel"]').addEventListener("click", (event) => {
+    event.preventDefault();
+    openPanel();
+    $("panel").focus();
+  });
+  document.querySelector('.skip-links a[href="#graph"]').addEventListener("click", (event) => {
+    event.preventDefault();
+    if (state.table) setTable(false);
+    container.focus();
+  });
+
+  $("present").addEventListener("click", () => setPresenting(!state.presenting));
+  function setPresenting(on) {
+    state.presenting = on;
+    document.body.classList.toggle("presenting", on);
+    document.documentElement.classList.toggle("presenting", on); // larger text everywhere
+    $("present").setAttribute("aria-pressed", String(on));
+    if (on && document.documentElement.requestFullscreen && !document.fullscreenElement) {
+      document.documentElement.requestFullscreen().catch(() => {});
+    } else if (!on && document.fullscreenElement) {
+      document.exitFullscreen().catch(() => {});
+    }
+    network.setSize("100%", "100%");
+    labelSizes();
+    setTimeout(() => { network.setSize("100%", "100%"); labelSizes(); }, 200); // after full screen
+  }
+  document.addEventListener("fullscreenchange", () => {
+    if (!document.fullscreenElement && state.presenting) setPresenting(false);
+  });
+
+  /** The canvas as it is, on white, saved as a PNG file (no request: a data: URL). */
+  function savePng() {
+    const canvas = container.querySelector("canvas");
+    const copy = document.createElement("canvas");
+    copy.width = canvas.width;
+    copy.height = canvas.height;
+    const ctx = copy.getContext("2d");
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(0, 0, copy.width, copy.height);
+    ctx.drawImage(canvas, 0, 0);
+    const a = el("a", { href: copy.toDataURL("image/png"), download: "graph.png" });
+    document.body.append(a);
+    a.click();
+    a.remove();
+  }
+  $("png").addEventListener("click", savePng);
+  $("print").addEventListener("click", () => window.print());
+
+  // ------------------------------------------------------------------ the keyboard
+
+  const typing = (t) => t && (t.closest("input, select, textarea, [contenteditable], #table-view tbody") !== null);
   document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape") $("main").classList.remove("with-panel");
+    if (event.key === "Escape") {
+      // closes the panel, only (a story, the search and the filters stay)
+      closePanel();
+      return;
+    }
+    if (event.altKey || event.ctrlKey || event.metaKey || typing(event.target)) return;
+    if (state.story && (event.key === "ArrowRight" || event.key === "ArrowLeft")) {
+      event.preventDefault();
+      stepStory(event.key === "ArrowRight" ? 1 : -1);
+      return;
+    }
+    if (state.table) return;
+    const moves = { ArrowLeft: [-80, 0], ArrowRight: [80, 0], ArrowUp: [0, -80], ArrowDown: [0, 80] };
+    if (moves[event.key] && (event.target === container || event.target === document.body)) {
+      event.preventDefault();
+      pan(...moves[event.key]);
+    } else if (event.key === "+" || event.key === "=") {
+      event.preventDefault();
+      zoom(1.3);
+    } else if (event.key === "-" || event.key === "_") {
+      event.preventDefault();
+      zoom(1 / 1.3);
+    } else if (event.key === "0") {
+      fitAll();
+    }
   });
+
+  // ------------------------------------------------------------------ the address
+
+  /** The view in the fragment: entity or fact, population, relations, folded groups,
+   * story and step, table. */
+  let restoring = false;
+  function saveState() {
+    if (restoring || !laidOut) return;
+    const p = new URLSearchParams();
+    if (current && current.node) p.set("entity", shortId(current.id));
+    else if (current) {
+      const e = edgesById.get(current.id);
+      p.set("fact", e.fact || e.id);
+    }
+    if (state.population !== "") p.set("population", shortId(data.populations[Number(state.population)].iri));
+    if (state.general) p.set("everyone", "1");
+    if (state.kinds.size !== data.kinds.length) p.set("relations", Array.from(state.kinds).join(","));
+    if (state.folded.size) p.set("folded", Array.from(state.folded).map((i) => groups[i].kind).join(","));
+    if (state.story) {
+      p.set("story", state.story);
+      p.set("step", String(state.step + 1));
+    }
+    if (state.table) p.set("view", "table");
+    const hash = p.toString().replace(/\+/g, "%20");
+    const url = location.href.replace(/#.*$/, "") + (hash ? "#" + hash : "");
+    if (url !== location.href) history.replaceState(null, "", url);
+  }
+
+  /** The local name of an IRI when it names one entity only, else the IRI. */
+  function shortId(iri) {
+    const local = localName(iri);
+    const same = data.nodes.filter((n) => localName(n.id) === local).length;
+    return same === 1 ? local : iri;
+  }
+
+  function restoreState() {
+    if (!location.hash) return;
+    const p = new URLSearchParams(location.hash.replace(/^#/, ""));
+    restoring = true;
+    try {
+      const pop = p.get("population");
+      state.population = "";
+      if (pop) {
+        const want = pop.toLowerCase();
+        const i = data.populations.findIndex((x) => x.option &&
+          (x.iri === pop || localName(x.iri).toLowerCase() === want || x.label.toLowerCase() === want));
+        if (i >= 0) state.population = String(i);
+      }
+      $("population").value = state.population;
+      state.general = p.get("everyone") === "1";
+      if (p.has("relations")) {
+        const wanted = new Set(p.get("relations").split(",").filter(Boolean));
+        state.kinds = new Set(data.kinds.map((k) => k.label).filter((k) => wanted.has(k)));
+      } else {
+        state.kinds = new Set(data.kinds.map((k) => k.label));
+      }
+      for (const box of $("kinds").querySelectorAll("input")) box.checked = state.kinds.has(box.value);
+      const folded = new Set((p.get("folded") || "").split(","));
+      state.folded = new Set(groups.map((g, i) => i).filter((i) => folded.has(groups[i].kind)));
+      groups.forEach((g, i) => { $(`group-box-${i}`).checked = !state.folded.has(i); });
+      const story = p.get("story");
+      state.story = story && storiesById.has(story) ? story : null;
+      applyFilters({ quiet: true });
+      if (p.get("view") === "table") setTable(true);
+      if (state.story) {
+        startStory(state.story, Math.max(0, (Number(p.get("step")) || 1) - 1));
+      } else if (p.get("entity")) {
+        const id = find(p.get("entity"));
+        if (id && shownNodes.has(id)) focusNode(id, true);
+        else if (id) setStatus(`“${nodesById.get(id).label}” is hidden by the filters.`);
+      } else if (p.get("fact")) {
+        const e = edgesByFact.get(p.get("fact")) || edgesById.get(p.get("fact"));
+        if (e && shownEdges.has(e.id)) {
+          showEdge(e.id);
+          network.setSelection({ nodes: [e.from, e.to], edges: [e.id] });
+        }
+      }
+    } finally {
+      restoring = false;
+    }
+    saveState();
+  }
+  window.addEventListener("hashchange", restoreState);
+
+  // ------------------------------------------------------------------ start
 
   if (window.matchMedia("(max-width: 1000px)").matches) {
     // a narrow screen: filters and legend folded, so that the graph comes first
     $("relations-box").open = false;
     $("legend-box").open = false;
+    $("groups-box").open = false;
   }
   buildFilters();
   buildLegend();
   buildSearch();
-  updateShown();
+  buildStories();
+  buildTable();
+  updateShown(); // everything is shown: the filters run when the reader (or the address) asks
   if (!data.nodes.length) {
     $("empty").hidden = false;
     drawn = settled = true;
+    laidOut = true;
     markReady();
   }
   const counts = data.counts;
