@@ -277,6 +277,15 @@ def test_a_fragment_naming_an_entity_opens_its_panel(projector: Tab, page: Path)
         other.close()
 
 
+def test_the_panel_shows_the_salience_the_text_gives(projector: Tab, page: Path) -> None:
+    # "Basically legs reduces due to a lack of magnesium": the main cause, in the panel
+    open_at(projector, page, "#entity=magnesium-deficiency")
+    chips = projector.page.locator("#panel .chip").all_text_contents()
+    assert "salience: the main cause" in chips
+    open_at(projector, page, "#entity=hypothermia")
+    assert "salience: a major cause" in projector.page.locator("#panel .chip").all_text_contents()
+
+
 def test_a_story_steps_through_its_facts(projector: Tab, page: Path, view: Any) -> None:
     open_at(projector, page)
     story = next(s for s in view.data["stories"] if s["id"] == "pregnancy")
