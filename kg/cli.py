@@ -377,7 +377,7 @@ def viz(settings: Settings, input_: str | None, fmt: str | None, output: Path | 
             raise UsageError(f"--output: directory {output.parent} does not exist")
         check_output(output, settings.protected())
         write_atomic(output, html)
-        click.echo(f"wrote {display_path(output)} ({view.nodes} entities, {view.edges} facts)",
+        click.echo(f"wrote {display_path(output)} ({view.counts()})",
                    err=True)
     for warning in view.warnings:
         click.echo(f"Warning: {warning}", err=True)

@@ -245,6 +245,18 @@ class View:
     def truncated(self) -> bool:
         return self.nodes < self.total_nodes
 
+    @property
+    def facts(self) -> int:
+        """The edges drawn that are facts (with evidence); the others are links between
+        entities such as skos:related, which ``kg stats`` does not count as facts."""
+        return sum(1 for edge in self.data.get("edges", ()) if edge.get("ev"))
+
+    def counts(self) -> str:
+        """"N entities, M facts" (and the other links, if any), as the page says it."""
+        links = self.edges - self.facts
+        more = f", {links} other link{'s' if links != 1 else ''}" if links else ""
+        return f"{self.nodes} entities, {self.facts} facts{more}"
+
 
 class _Terms:
     """Lookups in the graph, falling back to an ontology for class and relation terms."""

@@ -102,6 +102,10 @@ def test_population_counts_match_kg_stats(graph: Graph, view: Any) -> None:
     counts = stats(graph)["populations"]
     for row in view.data["populations"]:
         assert row["stated"] == counts[row["label"]], row["label"]
+    # the page's "N facts" is kg stats' count; a drawn link without evidence is not a fact
+    assert view.facts == stats(graph)["facts"]
+    assert view.counts().startswith(f"{stats(graph)['entities']} entities, "
+                                    f"{stats(graph)['facts']} facts")
 
 
 def test_the_page_rule_with_everyone_is_kg_export_population(graph: Graph, view: Any) -> None:
@@ -242,8 +246,10 @@ def test_choosing_children_draws_only_what_is_specific_to_them(projector: Tab, p
     assert f"{stated} facts stated for children" in status
     described = len(shown) - len(specific)
     assert f"{described} describing" in status
+    facts = [e for e in data["edges"] if e.get("ev")]  # with evidence: what kg stats counts
+    assert len(data["edges"]) - len(facts) == 1  # seizure skos:related leg cramp, drawn
     assert projector.js("document.getElementById('shown').textContent") \
-        .endswith(f"{len(shown)} of {len(data['edges'])} facts")
+        .endswith(f"{len(shown)} of {len(facts)} facts")
     # facts for everyone: behind a button, then drawn faded
     projector.page.click("#general")
     everyone = projector.shown("edges")

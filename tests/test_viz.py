@@ -301,7 +301,7 @@ def test_kg_viz_writes_the_page_into_the_build_directory(build_dir: Path, tmp_pa
         (out / name).write_bytes((build_dir / name).read_bytes())
     code, stdout, err = invoke("viz", "--build-dir", str(out))
     assert code == 0 and stdout == b""
-    assert err.strip().endswith(f"graph.html ({view.nodes} entities, {view.edges} facts)")
+    assert err.strip().endswith(f"graph.html ({view.counts()})")
     assert page_data((out / "graph.html").read_text(encoding="utf-8"))["counts"]["nodes"] \
         == view.nodes
 

@@ -371,12 +371,17 @@
     fadedNodes = nodesFaded;
   }
 
+  // a fact has evidence; other links (skos:related) are drawn but not counted as facts
+  const factIds = new Set(data.edges.filter((e) => e.ev).map((e) => e.id));
   function updateShown() {
     const all = shownNodes.size === data.nodes.length && shownEdges.size === data.edges.length;
+    const shownFacts = [...shownEdges].filter((id) => factIds.has(id)).length;
+    const links = (all ? data.edges.length : shownEdges.size) - (all ? factIds.size : shownFacts);
+    const other = links ? `, ${plural(links, "other link", "other links")}` : "";
     $("shown").textContent = all
-      ? `${plural(data.nodes.length, "entity", "entities")}, ${plural(data.edges.length, "fact", "facts")}`
+      ? `${plural(data.nodes.length, "entity", "entities")}, ${plural(factIds.size, "fact", "facts")}${other}`
       : `showing ${shownNodes.size.toLocaleString("en")} of ${plural(data.nodes.length, "entity", "entities")}, ` +
-        `${shownEdges.size.toLocaleString("en")} of ${plural(data.edges.length, "fact", "facts")}`;
+        `${shownFacts.toLocaleString("en")} of ${plural(factIds.size, "fact", "facts")}${other}`;
     const pop = state.population === "" ? null : data.populations[Number(state.population)];
     if (!pop) {
       if (populationNote) setStatus("");
