@@ -96,23 +96,7 @@ def select(source: Build | Graph | Path | str | None = None, *, around: str | No
     else:
         build = source if isinstance(source, Build) else load(source)
         graph = select_on(build.backend, selection, provenance=provenance)
-    return Subgraph(graph, _title(selection))
-
-
-def _title(selection: Any) -> str:
-    """What a selection shows, in words."""
-    parts = []
-    if selection.query:
-        parts.append(f"the result of {selection.query}")
-    if selection.around:
-        parts.append(f"around {selection.around} (depth {selection.depth})")
-    if selection.population:
-        parts.append(f"for {selection.population}")
-    if selection.relations:
-        parts.append("relations " + ", ".join(selection.relations))
-    if selection.path:
-        parts.append(f"paths from {selection.path[0]} to {selection.path[1]}")
-    return "; ".join(parts) or "the whole graph"
+    return Subgraph(graph, selection.describe() or "the whole graph")
 
 
 def to_networkx(source: Any, **options: Any) -> nx.MultiDiGraph:

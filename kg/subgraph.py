@@ -62,6 +62,23 @@ class Selection:
         """True if any option other than ``query`` is set."""
         return bool(self.around or self.population or self.relations or self.path)
 
+    def describe(self) -> str | None:
+        """What the selection keeps, in words ("paths from diuretics to leg cramp"), for
+        a page's title or a notebook's caption; None for the whole graph."""
+        parts = []
+        if self.query:
+            parts.append(f"what {self.query} makes")
+        if self.population:
+            parts.append(f"facts for {self.population}")
+        if self.relations:
+            parts.append("relations " + ", ".join(self.relations))
+        if self.around:
+            steps = "" if self.depth == 1 else f", {self.depth} steps"
+            parts.append(f"around {self.around}{steps}")
+        if self.path:
+            parts.append(f"paths from {self.path[0]} to {self.path[1]}")
+        return "; ".join(parts) or None
+
 
 @dataclass(frozen=True)
 class Fact:

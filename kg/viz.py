@@ -877,19 +877,7 @@ def _radial(root: str, neighbours: dict[str, set[str]], seen: set[str],
 def describe_selection(selection: Selection) -> str | None:
     """What a subgraph page shows, in words, for its title ("paths from diuretics to
     leg cramp"); None for the whole graph."""
-    parts = []
-    if selection.query:
-        parts.append(f"what {selection.query} makes")
-    if selection.population:
-        parts.append(f"facts for {selection.population}")
-    if selection.relations:
-        parts.append("relations " + ", ".join(selection.relations))
-    if selection.around:
-        steps = "" if selection.depth == 1 else f", {selection.depth} steps"
-        parts.append(f"around {selection.around}{steps}")
-    if selection.path:
-        parts.append(f"paths from {selection.path[0]} to {selection.path[1]}")
-    return "; ".join(parts) or None
+    return selection.describe()
 
 
 def render(view: View, title: str | None = None, shows: str | None = None) -> str:

@@ -3,6 +3,7 @@ in a temporary directory (tests never write into the repository)."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import socket
@@ -13,6 +14,8 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 from rdflib import Graph
@@ -214,3 +217,27 @@ def virtuoso_endpoint(build_dir: Path, tmp_path_factory: pytest.TempPathFactory
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def viz_benchmark() -> ModuleType:
+    """benchmarks/viz_draw.py: the Chromium settings (Debian's /usr/bin/chromium, the
+    network blocked) and the synthetic graphs the browser tests share with it."""
+    spec = importlib.util.spec_from_file_location("viz_draw", REPO / "benchmarks" / "viz_draw.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium through Playwright, one per test module."""
+    bench = viz_benchmark()
+    need_system_tool(bench.CHROMIUM if Path(bench.CHROMIUM).exists() else None,
+                     f"Chromium at {bench.CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = bench.launch(pw)
+        yield b
+        b.close()

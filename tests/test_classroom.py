@@ -24,7 +24,7 @@ from kg.stories import STORIES, load_stories, read_story
 from kg.subgraph import Selection, select_facts
 from kg.viz import build_view, page_data, render
 
-from .conftest import DATA, need_system_tool
+from .conftest import DATA
 from .test_viz import MG, Tab, bench
 
 HYPOTHERMIA = "https://w3id.org/health-kg/resource/hypothermia"
@@ -46,17 +46,6 @@ def page(view: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path.write_text(render(view), encoding="utf-8")
     return path
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    need_system_tool(bench.CHROMIUM if Path(bench.CHROMIUM).exists() else None,
-                     f"Chromium at {bench.CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = bench.launch(pw)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ are then drawn in Chromium."""
 from __future__ import annotations
 
 import html
-import importlib.util
 import re
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from kg.notebook import MAX_HTML_ROWS, Frame, Subgraph
 from kg.store import Build
 from kg.vocab import KG, KGR
 
-from .conftest import REPO, need_system_tool
+from .conftest import REPO, viz_benchmark
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 
@@ -83,7 +82,7 @@ def test_build_html(built: Build) -> None:
 
 def test_select_and_to_networkx(built: Build) -> None:
     part = kg.select(built, population="children")
-    assert isinstance(part, Subgraph) and part.title == "for children"
+    assert isinstance(part, Subgraph) and part.title == "facts for children"
     facts = part.facts()
     assert (KGR.hypothermia, KG.causes, KGR["leg-cramp"]) in facts
     g = kg.to_networkx(part)
@@ -185,46 +184,31 @@ def test_notebook_shows_a_dataframe_and_the_inline_graph(executed: dict[str, Any
     assert sum(h.startswith("<iframe srcdoc=") for h in htmls) == 1
 
 
-def _bench() -> Any:
-    spec = importlib.util.spec_from_file_location("viz_draw", REPO / "benchmarks" /
-                                                  "viz_draw.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_the_inline_graph_draws_offline_in_chromium(executed: dict[str, Any],
+def test_the_inline_graph_draws_offline_in_chromium(executed: dict[str, Any], browser: Any,
                                                     tmp_path: Path) -> None:
     """The notebook's iframe output, as a browser shows it: the graph is drawn inside the
     sandboxed frame, nothing is fetched, no error is logged."""
-    bench = _bench()
-    need_system_tool(bench.CHROMIUM if Path(bench.CHROMIUM).exists() else None,
-                     f"Chromium at {bench.CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
+    bench = viz_benchmark()
     [iframe] = [h for h in _outputs(executed["nb"], "text/html")
                 if h.startswith("<iframe srcdoc=")]
     page_file = tmp_path / "notebook-output.html"
     page_file.write_text(f"<!doctype html><meta charset=utf-8><body>{iframe}</body>",
                          encoding="utf-8")
-    with sync_playwright() as pw:
-        browser = bench.launch(pw)
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 800})
-            errors: list[str] = []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            attempted = bench.block_network(page)
-            page.goto(page_file.as_uri())
-            frame = page.wait_for_selector("iframe").content_frame()
-            assert frame is not None
-            frame.wait_for_selector("html[data-ready=true]", state="attached", timeout=60_000)
-            nodes = frame.evaluate("network.body.data.nodes.getIds()")
-            assert str(KGR.hypothermia) in nodes and str(KGR["leg-cramp"]) in nodes
-            # the frame is cut off from the page around it (an opaque origin)
-            assert frame.evaluate("(() => { try { return !!parent.document; } "
-                                  "catch (e) { return 'blocked'; } })()") == "blocked"
-            assert errors == [] and attempted == []
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    try:
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        attempted = bench.block_network(page)
+        page.goto(page_file.as_uri())
+        frame = page.wait_for_selector("iframe").content_frame()
+        assert frame is not None
+        frame.wait_for_selector("html[data-ready=true]", state="attached", timeout=60_000)
+        nodes = frame.evaluate("network.body.data.nodes.getIds()")
+        assert str(KGR.hypothermia) in nodes and str(KGR["leg-cramp"]) in nodes
+        # the frame is cut off from the page around it (an opaque origin)
+        assert frame.evaluate("(() => { try { return !!parent.document; } "
+                              "catch (e) { return 'blocked'; } })()") == "blocked"
+        assert errors == [] and attempted == []
+    finally:
+        page.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.util
 import json
 import math
 import re
@@ -16,7 +15,6 @@ import zipfile
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -31,19 +29,9 @@ from kg.subgraph import Selection, select, select_facts
 from kg.viz import build_view, layout, page_data, read_graph, render, render_html
 from kg.vocab import KG, KGD, KGR, OA
 
-from .conftest import REPO, need_system_tool
+from .conftest import REPO, viz_benchmark
 
-
-def _load_benchmark() -> ModuleType:
-    """benchmarks/viz_draw.py: the Chromium settings and synthetic graphs it shares."""
-    spec = importlib.util.spec_from_file_location("viz_draw", REPO / "benchmarks" / "viz_draw.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load_benchmark()
+bench = viz_benchmark()
 MG = str(KGR["magnesium-deficiency"])
 PAYLOADS = ("<img src=x onerror=window.__pwned=1>", "</script><script>window.__pwned=1</script>")
 
@@ -377,17 +365,6 @@ def test_the_installed_wheel_ships_the_templates(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- in a browser
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    need_system_tool(bench.CHROMIUM if Path(bench.CHROMIUM).exists() else None,
-                     f"Chromium at {bench.CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = bench.launch(pw)
-        yield b
-        b.close()
 
 
 class Tab:
