@@ -78,7 +78,7 @@ def _cell(term: Term | Node | None) -> str:
     elif isinstance(term, Literal):
         language = term.language
     text = html.escape(str(_term_value(term, curies=True)))
-    tag = f' <small lang="">@{html.escape(language)}</small>' if language else ""
+    tag = f" <small>@{html.escape(language)}</small>" if language else ""
     return f"<td>{text}{tag}</td>"
 
 
