@@ -441,6 +441,9 @@ class SparqlServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._stopping = threading.Event()
+        #: set when serve_forever has returned (its loop let go of the socket)
+        self._served = threading.Event()
+        self._serving = False
 
     @property
     def url(self) -> str:
@@ -453,7 +456,11 @@ class SparqlServer:
 
     def serve_forever(self) -> None:
         """Serve until :meth:`shutdown` (blocking; runs its own event loop)."""
-        asyncio.run(self._serve())
+        self._serving = True
+        try:
+            asyncio.run(self._serve())
+        finally:
+            self._served.set()
 
     async def _serve(self) -> None:
         from aiohttp import web
@@ -490,8 +497,12 @@ class SparqlServer:
         if loop is not None and stop is not None:
             loop.call_soon_threadsafe(stop.set)
 
-    def server_close(self) -> None:
-        """Stop the query processes and close the listening socket."""
+    def server_close(self, timeout: float = 30.0) -> None:
+        """Stop the query processes and close the listening socket, once a
+        :meth:`serve_forever` that was stopped from another thread has let go of it
+        (closing it under the loop's feet made its clean-up fail)."""
+        if self._serving and self._stopping.is_set():
+            self._served.wait(timeout)
         self.pool.close()
         self.socket.close()
 
