@@ -132,7 +132,8 @@ def test_no_payload_reaches_the_network_from_kg_query(runner: CliRunner, build_d
     for n, payload in enumerate(payloads(listener.url)):
         rq = tmp_path / f"payload{n}.rq"
         rq.write_text(payload, encoding="utf-8")
-        for args in (["-e", payload], [str(rq)], ["-e", payload, "--store", store]):
+        for args in (["-e", payload], [str(rq)], ["-e", payload, "--store", store],
+                     ["-e", payload, "--infer"], [str(rq), "--infer"]):
             outcome = run_cli(runner, "query", *args, "--build-dir", str(build_dir),
                               "--timeout", "5")
             refused_or_harmless(outcome)
@@ -156,10 +157,11 @@ def test_no_payload_reaches_the_network_from_export_and_viz(runner: CliRunner,
 
 def test_no_payload_reaches_the_network_from_python(built: Build, listener: Listener) -> None:
     for payload in payloads(listener.url):
-        try:
-            built.query(payload)
-        except QueryError:
-            pass
+        for infer in (False, True):
+            try:
+                built.query(payload, infer=infer)
+            except QueryError:
+                pass
     assert listener.connections() == 0
 
 

@@ -644,16 +644,31 @@ def test_the_query_processes_have_no_network(srv: Running) -> None:
         assert re.search(r"^NoNewPrivs:\s+1$", status, re.M), pid
 
 
-def test_no_payload_reaches_the_network_over_http(srv: Running, listener: Listener) -> None:
+@pytest.fixture(scope="module")
+def inferring(built: Build) -> Iterator[Running]:
+    """A server with inference on (kg serve --infer): another dataset, the same checks."""
+    running = Running(built, ServerConfig(port=0, timeout=5.0, infer=True))
+    yield running
+    running.stop()
+
+
+@pytest.mark.parametrize("mode", ["asserted", "inferred"])
+def test_no_payload_reaches_the_network_over_http(srv: Running, inferring: Running,
+                                                  listener: Listener, mode: str) -> None:
     from .test_isolation import payloads
 
+    server = inferring if mode == "inferred" else srv
+    assert fetch("GET", server.url + "health")[0] == 200
     for payload in payloads(listener.url):
-        for status, _, body in (get(srv.endpoint, payload),
-                                post_form(srv.endpoint, {"query": payload}),
-                                fetch("POST", srv.endpoint, body=payload.encode(),
-                                      headers={"Content-Type": "application/sparql-query"})):
+        for status, headers, body in (get(server.endpoint, payload),
+                                      post_form(server.endpoint, {"query": payload}),
+                                      fetch("POST", server.endpoint, body=payload.encode(),
+                                            headers={"Content-Type":
+                                                     "application/sparql-query"})):
             assert status in (200, 400, 403), body
             assert body.count(b"\n") == 1 or status == 200
+            if status == 200:
+                assert headers["X-Kg-Inference"] == ("on" if mode == "inferred" else "off")
     assert listener.connections() == 0
 
 
