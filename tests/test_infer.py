@@ -165,12 +165,18 @@ def test_named_queries_and_graph_keep_them_apart(built: Build, inferred: Graph) 
     assert result.boolean is True
 
 
-def test_a_build_without_inferred_triples_says_so(build_dir: Path, tmp_path: Path) -> None:
+def _build_without_inferred(build_dir: Path, tmp_path: Path) -> Path:
+    """A copy of the build as a kg from before inference made it: no inferred.nt."""
     old = tmp_path / "old"
     shutil.copytree(build_dir, old)
     manifest = json.loads((old / MANIFEST).read_text())
     del manifest["outputs"][INFERRED_NT]
     (old / MANIFEST).write_text(json.dumps(manifest))
+    return old
+
+
+def test_a_build_without_inferred_triples_says_so(build_dir: Path, tmp_path: Path) -> None:
+    old = _build_without_inferred(build_dir, tmp_path)
     built = kg.load(old)
     assert count(built.query(QUESTIONS["hasCause"])) == 0
     with pytest.raises(BuildNotFoundError, match="no inferred triples.*run 'kg build' again"):
@@ -378,11 +384,7 @@ def test_kg_serve_infer_as_a_real_process(build_dir: Path, tmp_path: Path,
 
 
 def test_kg_serve_infer_needs_inferred_triples(build_dir: Path, tmp_path: Path) -> None:
-    old = tmp_path / "old"
-    shutil.copytree(build_dir, old)
-    manifest = json.loads((old / MANIFEST).read_text())
-    del manifest["outputs"][INFERRED_NT]
-    (old / MANIFEST).write_text(json.dumps(manifest))
+    old = _build_without_inferred(build_dir, tmp_path)
     code, _, err = invoke("serve", "--port", "0", "--infer", "--build-dir", str(old))
     assert code == 1 and err.count("\n") == 1 and "no inferred triples" in err
 
