@@ -6,12 +6,12 @@ queries of the queries directory, and the entities of the build (by id, with the
 label as the help shells such as zsh and fish show).
 
 A completion must never fail loudly or take long: on any error it offers nothing,
-and the build's labels are read from ``graph.nt`` line by line, without rdflib.
+and the build's labels are read from ``graph.nt`` with Oxigraph's streaming parser,
+without rdflib.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +23,7 @@ from .prefixes import NAMESPACES
 #: Completions offered at most (a shell shows no more usefully).
 MAX_ITEMS = 200
 
-_LABEL = re.compile(
-    r'^<' + re.escape(NAMESPACES["kgr"]) + r'([^>]+)> '
-    r'<http://www\.w3\.org/2000/01/rdf-schema#label> "((?:[^"\\]|\\.)*)"')
+_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 
 
 def _option(ctx: click.Context, name: str) -> Any:
@@ -58,14 +56,19 @@ def complete_queries(ctx: click.Context, param: click.Parameter,
 
 def entity_labels(build_dir: Path) -> dict[str, str]:
     """Entity id -> label, read from the build's ``graph.nt`` (empty if there is none)."""
+    import pyoxigraph
+
+    kgr = NAMESPACES["kgr"]
     labels: dict[str, str] = {}
     try:
-        with open(build_dir / "graph.nt", encoding="utf-8", errors="replace") as lines:
-            for line in lines:
-                match = _LABEL.match(line)
-                if match:
-                    labels.setdefault(match.group(1), match.group(2).replace('\\"', '"'))
-    except OSError:
+        for triple in pyoxigraph.parse(path=build_dir / "graph.nt",
+                                       format=pyoxigraph.RdfFormat.N_TRIPLES):
+            subject, label = triple.subject, triple.object
+            if (triple.predicate.value == _LABEL and isinstance(label, pyoxigraph.Literal)
+                    and isinstance(subject, pyoxigraph.NamedNode)
+                    and subject.value.startswith(kgr)):
+                labels.setdefault(subject.value[len(kgr):], label.value)
+    except (OSError, SyntaxError):
         return {}
     return labels
 
